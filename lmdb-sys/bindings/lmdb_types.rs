@@ -100,25 +100,25 @@ pub type MDB_rel_func = ::core::option::Option<
         relctx: *mut ::core::ffi::c_void,
     ),
 >;
-pub const MDB_cursor_op_MDB_FIRST: MDB_cursor_op = 0;
-pub const MDB_cursor_op_MDB_FIRST_DUP: MDB_cursor_op = 1;
-pub const MDB_cursor_op_MDB_GET_BOTH: MDB_cursor_op = 2;
-pub const MDB_cursor_op_MDB_GET_BOTH_RANGE: MDB_cursor_op = 3;
-pub const MDB_cursor_op_MDB_GET_CURRENT: MDB_cursor_op = 4;
-pub const MDB_cursor_op_MDB_GET_MULTIPLE: MDB_cursor_op = 5;
-pub const MDB_cursor_op_MDB_LAST: MDB_cursor_op = 6;
-pub const MDB_cursor_op_MDB_LAST_DUP: MDB_cursor_op = 7;
-pub const MDB_cursor_op_MDB_NEXT: MDB_cursor_op = 8;
-pub const MDB_cursor_op_MDB_NEXT_DUP: MDB_cursor_op = 9;
-pub const MDB_cursor_op_MDB_NEXT_MULTIPLE: MDB_cursor_op = 10;
-pub const MDB_cursor_op_MDB_NEXT_NODUP: MDB_cursor_op = 11;
-pub const MDB_cursor_op_MDB_PREV: MDB_cursor_op = 12;
-pub const MDB_cursor_op_MDB_PREV_DUP: MDB_cursor_op = 13;
-pub const MDB_cursor_op_MDB_PREV_NODUP: MDB_cursor_op = 14;
-pub const MDB_cursor_op_MDB_SET: MDB_cursor_op = 15;
-pub const MDB_cursor_op_MDB_SET_KEY: MDB_cursor_op = 16;
-pub const MDB_cursor_op_MDB_SET_RANGE: MDB_cursor_op = 17;
-pub const MDB_cursor_op_MDB_PREV_MULTIPLE: MDB_cursor_op = 18;
+pub const MDB_FIRST: MDB_cursor_op = 0;
+pub const MDB_FIRST_DUP: MDB_cursor_op = 1;
+pub const MDB_GET_BOTH: MDB_cursor_op = 2;
+pub const MDB_GET_BOTH_RANGE: MDB_cursor_op = 3;
+pub const MDB_GET_CURRENT: MDB_cursor_op = 4;
+pub const MDB_GET_MULTIPLE: MDB_cursor_op = 5;
+pub const MDB_LAST: MDB_cursor_op = 6;
+pub const MDB_LAST_DUP: MDB_cursor_op = 7;
+pub const MDB_NEXT: MDB_cursor_op = 8;
+pub const MDB_NEXT_DUP: MDB_cursor_op = 9;
+pub const MDB_NEXT_MULTIPLE: MDB_cursor_op = 10;
+pub const MDB_NEXT_NODUP: MDB_cursor_op = 11;
+pub const MDB_PREV: MDB_cursor_op = 12;
+pub const MDB_PREV_DUP: MDB_cursor_op = 13;
+pub const MDB_PREV_NODUP: MDB_cursor_op = 14;
+pub const MDB_SET: MDB_cursor_op = 15;
+pub const MDB_SET_KEY: MDB_cursor_op = 16;
+pub const MDB_SET_RANGE: MDB_cursor_op = 17;
+pub const MDB_PREV_MULTIPLE: MDB_cursor_op = 18;
 pub type MDB_cursor_op = ::core::ffi::c_uint;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]

@@ -79,6 +79,7 @@ fn generate(header: &Path, dir: &Path) -> Result<(), String> {
             .ctypes_prefix("::core::ffi")
             .generate_comments(false)
             .use_core()
+            .prepend_enum_name(false)
             .parse_callbacks(Box::new(Callbacks))
     };
     let emit = |builder: bindgen::Builder, file: &str| {

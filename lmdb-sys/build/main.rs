@@ -45,7 +45,10 @@ fn run() -> Result<(), String> {
     let sums = Checksums::parse(&read(&root.join("vendor/SHA256SUMS"))?)?;
 
     let located = source::locate(&cfg, &pin)?;
-    check_source(&cfg, &located, &sums)?;
+    let verified = check_source(&cfg, &located, &sums)?;
+    // For the crate's own tests of the verification and patch steps on the real tree.
+    println!("cargo:rustc-env=HEDGE_LMDB_LOCATED_TREE={}", located.liblmdb.display());
+    println!("cargo:rustc-env=HEDGE_LMDB_TREE_VERIFIED={}", u8::from(verified));
 
     let series = load_series(&root.join("patches"))?;
     let mut built = Vec::new();
@@ -70,7 +73,8 @@ fn run() -> Result<(), String> {
     Ok(())
 }
 
-fn check_source(cfg: &Config, located: &source::Located, sums: &Checksums) -> Result<(), String> {
+/// Whether the tree may be built; `Ok(true)` when it matched the pin exactly.
+fn check_source(cfg: &Config, located: &source::Located, sums: &Checksums) -> Result<bool, String> {
     if cfg.prepatched {
         if cfg.variants.iter().any(|v| !v.patched) {
             return Err(
@@ -83,17 +87,17 @@ fn check_source(cfg: &Config, located: &source::Located, sums: &Checksums) -> Re
             "building {} as already patched (LMDB_SRC_PREPATCHED): checksums not checked, patches/series not applied",
             located.described_as
         ));
-        return Ok(());
+        return Ok(false);
     }
     match pin::verify_tree(&located.liblmdb, sums) {
-        Ok(()) => Ok(()),
+        Ok(()) => Ok(true),
         Err(e) if cfg.unverified => {
             warn(&format!(
                 "LMDB_SRC_UNVERIFIED=1: building {} although it is not the pinned source:",
                 located.described_as
             ));
             warn(&e.to_string());
-            Ok(())
+            Ok(false)
         }
         Err(e) => Err(format!("{e}\n(source: {})", located.described_as)),
     }

@@ -463,4 +463,55 @@ index 0000000..3333333
         Patch::parse("p", patch).unwrap().apply(dir.path()).unwrap();
         assert_eq!(read(&dir, "mdb.c"), "a\nc");
     }
+
+    /// A diff of the real mdb.c (as located by this build) changing one line, with three
+    /// lines of context on each side, as `git format-patch` would write it.
+    fn real_mdb_patch(target: &str, context_edit: Option<(&str, &str)>) -> (tempfile::TempDir, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let liblmdb = dir.path().join("libraries/liblmdb");
+        fs::create_dir_all(&liblmdb).unwrap();
+        let source = fs::read_to_string(Path::new(env!("HEDGE_LMDB_LOCATED_TREE")).join("mdb.c")).unwrap();
+        fs::write(liblmdb.join("mdb.c"), &source).unwrap();
+        let lines: Vec<&str> = source.lines().collect();
+        let at = lines.iter().position(|l| l.starts_with(target)).unwrap();
+        let mut hunk = format!("@@ -{},7 +{},7 @@\n", at - 2, at - 2);
+        for (i, line) in lines[at - 3..at + 4].iter().enumerate() {
+            let line = match context_edit {
+                Some((from, to)) if i != 3 => line.replace(from, to),
+                _ => line.to_string(),
+            };
+            if i == 3 {
+                hunk.push_str(&format!("-{line}\n+{line} /* changed */\n"));
+            } else {
+                hunk.push_str(&format!(" {line}\n"));
+            }
+        }
+        let patch = format!(
+            "Subject: [PATCH] test\n\n---\ndiff --git a/libraries/liblmdb/mdb.c b/libraries/liblmdb/mdb.c\n\
+             --- a/libraries/liblmdb/mdb.c\n+++ b/libraries/liblmdb/mdb.c\n{hunk}-- \n2.47.3\n"
+        );
+        (dir, patch)
+    }
+
+    #[test]
+    fn a_patch_of_the_real_mdb_c_applies() {
+        let (dir, patch) = real_mdb_patch("mdb_page_get(MDB_cursor *mc", None);
+        Patch::parse("0001-real.patch", &patch).unwrap().apply(dir.path()).unwrap();
+        let text = read(&dir, "mdb.c");
+        assert!(text
+            .contains("mdb_page_get(MDB_cursor *mc, pgno_t pgno, MDB_page **ret, int *lvl) /* changed */\n"));
+    }
+
+    #[test]
+    fn a_stale_patch_of_the_real_mdb_c_is_reported_with_its_hunk() {
+        // The patch was written against a tree where the context said `mc_txn2`.
+        let (dir, patch) = real_mdb_patch("mdb_page_get(MDB_cursor *mc", Some(("mc->mc_txn", "mc->mc_txn2")));
+        let err = Patch::parse("0007-stale.patch", &patch).unwrap().apply(dir.path()).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.starts_with("patch 0007-stale.patch does not apply to libraries/liblmdb/mdb.c: hunk #1"),
+            "{message}"
+        );
+        assert!(message.contains("mc_txn2"), "{message}");
+    }
 }

@@ -206,4 +206,60 @@ mod tests {
         let err = Checksums::parse("abc  mdb.c\n").unwrap_err();
         assert!(err.contains("SHA256SUMS:1"), "{err}");
     }
+
+    /// A scratch copy of the liblmdb tree this build located (the carrier or LMDB_SRC_DIR).
+    fn located_copy() -> tempfile::TempDir {
+        let from = Path::new(env!("HEDGE_LMDB_LOCATED_TREE"));
+        let dir = tempfile::tempdir().unwrap();
+        for entry in fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_type().unwrap().is_file() {
+                fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+            }
+        }
+        dir
+    }
+
+    fn committed_sums() -> Checksums {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        Checksums::parse(&fs::read_to_string(root.join("vendor/SHA256SUMS")).unwrap()).unwrap()
+    }
+
+    fn edit(dir: &Path, file: &str, from: &str, to: &str) {
+        let text = fs::read_to_string(dir.join(file)).unwrap();
+        assert!(text.contains(from), "{file} does not contain {from:?}");
+        fs::write(dir.join(file), text.replacen(from, to, 1)).unwrap();
+    }
+
+    #[test]
+    fn the_located_tree_verifies_exactly_when_the_build_said_so() {
+        let copy = located_copy();
+        let verified = env!("HEDGE_LMDB_TREE_VERIFIED") == "1";
+        assert_eq!(verify_tree(copy.path(), &committed_sums()).is_ok(), verified);
+    }
+
+    #[test]
+    fn a_corrupted_pinned_tree_is_refused() {
+        let copy = located_copy();
+        let mut bytes = fs::read(copy.path().join("mdb.c")).unwrap();
+        bytes[1000] ^= 0x20;
+        fs::write(copy.path().join("mdb.c"), bytes).unwrap();
+        let err = verify_tree(copy.path(), &committed_sums()).unwrap_err();
+        assert!(err.mismatches.iter().any(|m| m.file == "mdb.c" && m.actual.is_some()), "{err}");
+        assert!(err.to_string().contains("is not the pinned upstream source"));
+    }
+
+    #[test]
+    fn another_lmdb_version_is_refused_naming_every_changed_file() {
+        let copy = located_copy();
+        // What a neighbouring upstream release looks like: a version bump and a code change.
+        edit(copy.path(), "lmdb.h", "#define MDB_VERSION_PATCH\t70", "#define MDB_VERSION_PATCH\t71");
+        edit(copy.path(), "mdb.c", "mdb_txn_begin(", "mdb_txn_begin (");
+        let err = verify_tree(copy.path(), &committed_sums()).unwrap_err();
+        let files: Vec<&str> = err.mismatches.iter().map(|m| m.file.as_str()).collect();
+        for changed in ["lmdb.h", "mdb.c"] {
+            assert!(files.contains(&changed), "{changed} not reported: {err}");
+        }
+        assert!(!files.contains(&"midl.c"), "{err}");
+    }
 }

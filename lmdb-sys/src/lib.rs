@@ -62,7 +62,7 @@ pub const SYMBOL_PREFIX: &str = "hedge_";
 /// use hedge_lmdb_sys as patched;
 /// use hedge_lmdb_sys::pristine;
 /// assert!(patched::PATCHED && !pristine::PATCHED);
-/// assert_ne!(patched::mdb_version as usize, pristine::mdb_version as usize);
+/// assert_ne!(patched::mdb_version as *const () as usize, pristine::mdb_version as *const () as usize);
 /// ```
 #[cfg(feature = "pristine")]
 pub mod pristine {

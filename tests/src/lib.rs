@@ -1,1 +1,237 @@
-//! placeholder
+//! Shared pieces of hedge's integration and patch-regression suites.
+//!
+//! The suites that talk to LMDB through the raw bindings are written once and instantiated
+//! per library variant with [`for_each_variant!`]: module `patched` links the library built
+//! with `patches/series`, module `pristine` the same source without it. A test states what
+//! each variant must do (`if ffi::PATCHED { … } else { … }`), so the suite shows both the
+//! feature on the patched build and its absence on the pristine one.
+
+pub use tempfile;
+
+/// Paths of the static libraries and source trees the sys crate built, for tests that look
+/// at the libraries themselves (symbols) or compile C programs against them.
+pub mod built {
+    /// `libhedge_lmdb.a`, the patched library.
+    pub const PATCHED_LIB: &str = env!("HEDGE_TESTS_PATCHED_LIB");
+    /// `libhedge_pristine_lmdb.a`, the pristine library.
+    pub const PRISTINE_LIB: &str = env!("HEDGE_TESTS_PRISTINE_LIB");
+}
+
+/// Expands its body twice: in `mod patched` with `ffi` = `hedge_lmdb_sys`, and in
+/// `mod pristine` with `ffi` = `hedge_lmdb_sys::pristine`; [`raw_api!`] helpers are in scope.
+#[macro_export]
+macro_rules! for_each_variant {
+    ($($body:tt)*) => {
+        mod patched {
+            #[allow(unused_imports)]
+            use super::*;
+            #[allow(unused_imports)]
+            use hedge_lmdb_sys as ffi;
+            $crate::raw_api!();
+            $($body)*
+        }
+        mod pristine {
+            #[allow(unused_imports)]
+            use super::*;
+            #[allow(unused_imports)]
+            use hedge_lmdb_sys::pristine as ffi;
+            $crate::raw_api!();
+            $($body)*
+        }
+    };
+}
+
+/// Small helpers over the raw bindings of the variant named `ffi` in the calling module.
+/// They keep tests about LMDB's behaviour, not about pointer plumbing; every one returns
+/// LMDB's return code where a test may want to assert on it.
+#[macro_export]
+macro_rules! raw_api {
+    () => {
+        #[allow(dead_code)]
+        mod raw {
+            use super::ffi;
+            use std::ffi::{c_int, c_uint, CStr, CString};
+            use std::ptr;
+
+            /// LMDB's message for a return code.
+            pub fn strerror(rc: c_int) -> String {
+                // SAFETY: mdb_strerror returns a pointer to a static or thread-local string.
+                unsafe { CStr::from_ptr(ffi::mdb_strerror(rc)) }.to_string_lossy().into_owned()
+            }
+
+            /// Asserts that an LMDB call succeeded, printing LMDB's message if not.
+            #[track_caller]
+            pub fn ok(rc: c_int) {
+                assert_eq!(rc, 0, "LMDB returned {rc}: {}", strerror(rc));
+            }
+
+            /// An environment in a fresh temporary directory, closed on drop.
+            pub struct Env {
+                pub ptr: *mut ffi::MDB_env,
+                pub dir: $crate::tempfile::TempDir,
+            }
+
+            // SAFETY: an MDB_env may be used from any thread (lmdb.h); the tests that share
+            // one follow LMDB's per-transaction rules themselves.
+            unsafe impl Send for Env {}
+            // SAFETY: as above.
+            unsafe impl Sync for Env {}
+
+            impl Env {
+                /// Opens an environment with `flags`, a 64 MiB map and room for 8 named DBs.
+                pub fn open(flags: c_uint) -> Env {
+                    Env::open_with(flags, 64 << 20, 8)
+                }
+
+                pub fn open_with(flags: c_uint, map_size: usize, max_dbs: c_uint) -> Env {
+                    let dir = $crate::tempfile::tempdir().expect("temporary directory");
+                    Env::open_in(dir, flags, map_size, max_dbs)
+                }
+
+                /// Closes the env and opens its directory again with `flags`.
+                pub fn reopen(self, flags: c_uint) -> Env {
+                    let this = std::mem::ManuallyDrop::new(self);
+                    // SAFETY: `this` is never used or dropped again after its fields are
+                    // taken; the caller has ended every transaction of the env.
+                    let dir = unsafe {
+                        ffi::mdb_env_close(this.ptr);
+                        ptr::read(&this.dir)
+                    };
+                    Env::open_in(dir, flags, 64 << 20, 8)
+                }
+
+                fn open_in(
+                    dir: $crate::tempfile::TempDir,
+                    flags: c_uint,
+                    map_size: usize,
+                    max_dbs: c_uint,
+                ) -> Env {
+                    let path = CString::new(dir.path().to_str().unwrap()).unwrap();
+                    let mut env = ptr::null_mut();
+                    // SAFETY: `env` is a valid out-pointer; every call gets the env it created.
+                    unsafe {
+                        ok(ffi::mdb_env_create(&mut env));
+                        ok(ffi::mdb_env_set_mapsize(env, map_size));
+                        ok(ffi::mdb_env_set_maxdbs(env, max_dbs));
+                        ok(ffi::mdb_env_open(env, path.as_ptr(), flags, 0o644));
+                    }
+                    Env { ptr: env, dir }
+                }
+
+                /// Begins a transaction; `parent` may be null.
+                pub fn begin(
+                    &self,
+                    parent: *mut ffi::MDB_txn,
+                    flags: c_uint,
+                ) -> Result<*mut ffi::MDB_txn, c_int> {
+                    let mut txn = ptr::null_mut();
+                    // SAFETY: the env is open; LMDB validates `parent` and `flags` itself.
+                    match unsafe { ffi::mdb_txn_begin(self.ptr, parent, flags, &mut txn) } {
+                        0 => Ok(txn),
+                        rc => Err(rc),
+                    }
+                }
+            }
+
+            impl Drop for Env {
+                fn drop(&mut self) {
+                    // SAFETY: the env was opened by `open_with`; tests end their txns first.
+                    unsafe { ffi::mdb_env_close(self.ptr) }
+                }
+            }
+
+            pub fn val(bytes: &[u8]) -> ffi::MDB_val {
+                ffi::MDB_val { mv_size: bytes.len(), mv_data: bytes.as_ptr() as *mut _ }
+            }
+
+            /// Opens (with `flags`, e.g. MDB_CREATE) a database by name, or the main one.
+            pub fn dbi_open(
+                txn: *mut ffi::MDB_txn,
+                name: Option<&str>,
+                flags: c_uint,
+            ) -> Result<ffi::MDB_dbi, c_int> {
+                let name = name.map(|n| CString::new(n).unwrap());
+                let mut dbi = 0;
+                // SAFETY: `name` outlives the call; LMDB checks the txn.
+                match unsafe {
+                    ffi::mdb_dbi_open(txn, name.as_ref().map_or(ptr::null(), |n| n.as_ptr()), flags, &mut dbi)
+                } {
+                    0 => Ok(dbi),
+                    rc => Err(rc),
+                }
+            }
+
+            pub fn put(
+                txn: *mut ffi::MDB_txn,
+                dbi: ffi::MDB_dbi,
+                key: &[u8],
+                data: &[u8],
+                flags: c_uint,
+            ) -> c_int {
+                let (mut k, mut d) = (val(key), val(data));
+                // SAFETY: key and data point to live slices for the duration of the call.
+                unsafe { ffi::mdb_put(txn, dbi, &mut k, &mut d, flags) }
+            }
+
+            /// Reads a value; the slice is LMDB's memory, valid while the txn is unchanged.
+            pub fn get<'t>(txn: *mut ffi::MDB_txn, dbi: ffi::MDB_dbi, key: &[u8]) -> Result<&'t [u8], c_int> {
+                let mut k = val(key);
+                let mut d = val(&[]);
+                // SAFETY: on success LMDB sets `d` to mv_size bytes inside the map or a dirty
+                // page, which stay valid until the txn writes or ends; callers keep to that.
+                match unsafe { ffi::mdb_get(txn, dbi, &mut k, &mut d) } {
+                    0 => Ok(unsafe { std::slice::from_raw_parts(d.mv_data as *const u8, d.mv_size) }),
+                    rc => Err(rc),
+                }
+            }
+
+            pub fn commit(txn: *mut ffi::MDB_txn) -> c_int {
+                // SAFETY: LMDB checks the txn; after this call the handle is gone either way
+                // (or, for a refused commit of a blocked parent, still the caller's).
+                unsafe { ffi::mdb_txn_commit(txn) }
+            }
+
+            pub fn abort(txn: *mut ffi::MDB_txn) {
+                // SAFETY: the caller owns `txn` and does not use it afterwards.
+                unsafe { ffi::mdb_txn_abort(txn) }
+            }
+
+            /// Every (key, value) of `dbi` in cursor order.
+            pub fn scan(txn: *mut ffi::MDB_txn, dbi: ffi::MDB_dbi) -> Result<Vec<(Vec<u8>, Vec<u8>)>, c_int> {
+                let mut cursor = ptr::null_mut();
+                // SAFETY: the cursor is opened, used and closed within this function.
+                unsafe {
+                    match ffi::mdb_cursor_open(txn, dbi, &mut cursor) {
+                        0 => {}
+                        rc => return Err(rc),
+                    }
+                    let (mut k, mut d) = (val(&[]), val(&[]));
+                    let mut out = Vec::new();
+                    let mut op = ffi::MDB_FIRST;
+                    let rc = loop {
+                        match ffi::mdb_cursor_get(cursor, &mut k, &mut d, op) {
+                            0 => out.push((
+                                std::slice::from_raw_parts(k.mv_data as *const u8, k.mv_size).to_vec(),
+                                std::slice::from_raw_parts(d.mv_data as *const u8, d.mv_size).to_vec(),
+                            )),
+                            rc => break rc,
+                        }
+                        op = ffi::MDB_NEXT;
+                    };
+                    ffi::mdb_cursor_close(cursor);
+                    if rc == ffi::MDB_NOTFOUND {
+                        Ok(out)
+                    } else {
+                        Err(rc)
+                    }
+                }
+            }
+
+            /// A raw pointer that a test moves to another thread on purpose.
+            #[derive(Clone, Copy)]
+            pub struct Sendable<T>(pub *mut T);
+            // SAFETY: the tests that use it are about LMDB's rules for moving handles.
+            unsafe impl<T> Send for Sendable<T> {}
+        }
+    };
+}
