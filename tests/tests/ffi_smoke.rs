@@ -8,7 +8,7 @@ for_each_variant! {
 
     fn value(i: u32) -> Vec<u8> {
         // Every tenth value is an overflow value (12 KiB, a 3072-dim f32 vector).
-        let len = if i % 10 == 0 { 12 * 1024 } else { 100 };
+        let len = if i.is_multiple_of(10) { 12 * 1024 } else { 100 };
         (0..len).map(|j| (i as usize * 31 + j) as u8).collect()
     }
 

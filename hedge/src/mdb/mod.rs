@@ -1,0 +1,7 @@
+//! The FFI layer: the only module that talks to `hedge-lmdb-sys`. Everything `unsafe` in
+//! hedge lives below here, each block with the invariant it relies on.
+
+pub(crate) mod error;
+pub(crate) mod version;
+
+pub(crate) use hedge_lmdb_sys as ffi;

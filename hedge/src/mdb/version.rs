@@ -1,0 +1,32 @@
+use std::ffi::CStr;
+
+use super::ffi;
+
+/// The version of the LMDB library hedge is linked with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LmdbVersion {
+    /// The version string, e.g. `"LMDB 0.9.70: (December 19, 2015)"`.
+    pub string: &'static str,
+    /// Major version number.
+    pub major: i32,
+    /// Minor version number.
+    pub minor: i32,
+    /// Patch version number.
+    pub patch: i32,
+}
+
+/// The version of the LMDB library hedge is linked with (the pinned upstream commit, with
+/// hedge's patches applied; see `hedge_lmdb_sys::PATCH_SERIES`).
+///
+/// ```
+/// let v = hedge::lmdb_version();
+/// assert_eq!((v.major, v.minor), (0, 9));
+/// assert!(v.string.starts_with("LMDB 0.9"));
+/// ```
+pub fn lmdb_version() -> LmdbVersion {
+    let (mut major, mut minor, mut patch) = (0, 0, 0);
+    // SAFETY: mdb_version writes the three ints it is given and returns a pointer to a
+    // static, NUL-terminated ASCII string.
+    let string = unsafe { CStr::from_ptr(ffi::mdb_version(&mut major, &mut minor, &mut patch)) };
+    LmdbVersion { string: string.to_str().unwrap_or("LMDB (unprintable version)"), major, minor, patch }
+}
