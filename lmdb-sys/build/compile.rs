@@ -56,5 +56,11 @@ pub fn compile(cfg: &Config, variant: &Variant, liblmdb: &Path) -> Result<Built,
     }
     let lib_name = format!("{}lmdb", variant.prefix);
     build.try_compile(&lib_name).map_err(|e| format!("compiling LMDB ({lib_name}) failed: {e}"))?;
+    if cfg.asan && !build.get_compiler().is_like_msvc() {
+        // The instrumented objects call into the compiler's ASan runtime; Rust's stable
+        // toolchain does not link it by itself. It must be loaded first, so run such
+        // binaries with ASAN_OPTIONS=verify_asan_link_order=0 or LD_PRELOAD=libasan.so.
+        println!("cargo:rustc-link-lib=dylib=asan");
+    }
     Ok(Built { variant: variant.clone(), liblmdb: liblmdb.to_path_buf(), prefix_header, lib_name })
 }
