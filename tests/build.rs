@@ -1,11 +1,88 @@
-//! Hands the paths the sys crate's build exported (`DEP_HEDGE_LMDB_*`) to the tests.
+//! Build script of the test suites.
+//!
+//! 1. Hands the paths the sys crate exported (`DEP_HEDGE_LMDB_*`) to the tests.
+//! 2. Builds every C test program the patch series adds (an `mtest*.c` in the patched
+//!    liblmdb tree that the pristine tree lacks) twice: with the patched library sources and
+//!    with the pristine ones, both with `MDB_IDL_LOGN=10` so that spill cases spill, and
+//!    writes `ctests.rs`, one `#[test]` per program and library: the patched build must pass,
+//!    the pristine one must fail.
+
+use std::collections::BTreeSet;
+use std::env;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn dep(name: &str) -> String {
+    env::var(format!("DEP_HEDGE_LMDB_{name}")).unwrap_or_else(|_| {
+        panic!("DEP_HEDGE_LMDB_{name} is not set: hedge-lmdb-sys must be built with `pristine`")
+    })
+}
+
+fn c_files(dir: &Path) -> BTreeSet<String> {
+    fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("mtest") && n.ends_with(".c"))
+        .collect()
+}
+
+/// Compiles `test` (from the patched tree) with the library sources of `lib_dir` into `exe`.
+fn compile(test: &Path, lib_dir: &Path, defines: &[String], exe: &Path) {
+    let compiler = cc::Build::new().opt_level(1).debug(true).warnings(false).get_compiler();
+    let mut cmd = compiler.to_command();
+    cmd.arg("-o").arg(exe).arg("-I").arg(lib_dir).arg("-pthread");
+    for d in defines {
+        cmd.arg(format!("-D{d}"));
+    }
+    cmd.arg(test).arg(lib_dir.join("mdb.c")).arg(lib_dir.join("midl.c"));
+    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run the C compiler: {e}"));
+    if !out.status.success() {
+        panic!("compiling {} failed:\n{}", test.display(), String::from_utf8_lossy(&out.stderr));
+    }
+}
 
 fn main() {
-    for (dep, name) in
-        [("DEP_HEDGE_LMDB_PATCHED_LIB", "PATCHED_LIB"), ("DEP_HEDGE_LMDB_PRISTINE_LIB", "PRISTINE_LIB")]
-    {
-        let value = std::env::var(dep)
-            .unwrap_or_else(|_| panic!("{dep} not set: is hedge-lmdb-sys built with `pristine`?"));
-        println!("cargo:rustc-env=HEDGE_TESTS_{name}={value}");
+    for (key, name) in [("PATCHED_LIB", "PATCHED_LIB"), ("PRISTINE_LIB", "PRISTINE_LIB")] {
+        println!("cargo:rustc-env=HEDGE_TESTS_{name}={}", dep(key));
     }
+
+    let patched = PathBuf::from(dep("PATCHED_LIBLMDB"));
+    let pristine = PathBuf::from(dep("PRISTINE_LIBLMDB"));
+    let defines: Vec<String> = dep("DEFINES")
+        .split_whitespace()
+        .filter(|d| !d.starts_with("MDB_IDL_LOGN="))
+        .map(str::to_string)
+        .chain(["MDB_IDL_LOGN=10".to_string()])
+        .collect();
+    let out = PathBuf::from(env::var("OUT_DIR").unwrap()).join("ctests");
+    fs::create_dir_all(&out).unwrap();
+
+    let added: Vec<String> = c_files(&patched).difference(&c_files(&pristine)).cloned().collect();
+    for dir in [&patched, &pristine] {
+        for file in ["mdb.c", "midl.c", "midl.h", "lmdb.h"] {
+            println!("cargo:rerun-if-changed={}", dir.join(file).display());
+        }
+    }
+    let mut tests = String::new();
+    std::thread::scope(|s| {
+        for name in &added {
+            let test = patched.join(name);
+            println!("cargo:rerun-if-changed={}", test.display());
+            let stem = name.trim_end_matches(".c").to_string();
+            for (variant, lib_dir) in [("patched", &patched), ("pristine", &pristine)] {
+                let exe = out.join(format!("{stem}-{variant}"));
+                let (test, defines) = (test.clone(), &defines);
+                s.spawn(move || compile(&test, lib_dir, defines, &exe));
+                let expect = if variant == "patched" { "passes" } else { "fails" };
+                tests.push_str(&format!(
+                    "#[test]\nfn {stem}_{expect}_on_{variant}() {{\n    \
+                     run_c_test({stem:?}, {exe:?}, {});\n}}\n\n",
+                    variant == "patched",
+                    exe = out.join(format!("{stem}-{variant}")).display().to_string(),
+                ));
+            }
+        }
+    });
+    fs::write(out.join("ctests.rs"), tests).unwrap();
+    println!("cargo:rustc-env=HEDGE_TESTS_CTESTS_RS={}", out.join("ctests.rs").display());
 }
