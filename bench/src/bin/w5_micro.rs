@@ -229,8 +229,14 @@ fn main() -> ExitCode {
     let result = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         [] => report(),
         ["run", lib, mode, op] => match (parse(&MODES, mode), parse(&OPERATIONS, op)) {
-            (Some(mode), Some(op)) if lib == "hedge" => Ok(hedge::run(mode, op)),
-            (Some(mode), Some(op)) if lib == "heed" => Ok(heed::run(mode, op)),
+            (Some(mode), Some(op)) if lib == "hedge" => {
+                hedge::run(mode, op);
+                Ok(())
+            }
+            (Some(mode), Some(op)) if lib == "heed" => {
+                heed::run(mode, op);
+                Ok(())
+            }
             _ => Err(format!("unknown configuration {lib} {mode} {op}; libs {LIBS:?}")),
         },
         _ => Err("usage: w5_micro [run <hedge|heed> <default|writemap> <get-write|get-nested|get-committed|nested-begin-end>]".into()),
