@@ -185,6 +185,32 @@ macro_rules! raw_api {
                 }
             }
 
+            /// A reserved put of `size` bytes that LMDB leaves to the caller, filled with
+            /// `fill(i)` through raw writes (the space is uninitialised until then).
+            pub fn reserve(
+                txn: *mut ffi::MDB_txn,
+                dbi: ffi::MDB_dbi,
+                key: &[u8],
+                size: usize,
+                flags: c_uint,
+                fill: impl Fn(usize) -> u8,
+            ) -> c_int {
+                let mut k = val(key);
+                let mut d = ffi::MDB_val { mv_size: size, mv_data: ptr::null_mut() };
+                // SAFETY: on success LMDB points `d` at `size` writable bytes, valid until
+                // the next update in this txn; they are only written, never read, here.
+                unsafe {
+                    let rc = ffi::mdb_put(txn, dbi, &mut k, &mut d, flags | ffi::MDB_RESERVE);
+                    if rc == 0 {
+                        let out = d.mv_data as *mut u8;
+                        for i in 0..size {
+                            out.add(i).write(fill(i));
+                        }
+                    }
+                    rc
+                }
+            }
+
             pub fn commit(txn: *mut ffi::MDB_txn) -> c_int {
                 // SAFETY: LMDB checks the txn; after this call the handle is gone either way
                 // (or, for a refused commit of a blocked parent, still the caller's).
