@@ -145,14 +145,17 @@ fn report(count: u32, rounds: usize, dims_list: &[usize]) -> Result<(), String> 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = if args.first().map(String::as_str) == Some("run") {
-        match (
-            args.get(1).map(String::as_str),
-            args.get(2).and_then(|d| d.parse().ok()),
-            args.get(3).and_then(|c| c.parse().ok()),
-        ) {
-            (Some("patched"), Some(d), Some(c)) => Ok(bulk_patched(d, c)),
-            (Some("pristine"), Some(d), Some(c)) => Ok(bulk_pristine(d, c)),
-            (Some("heed"), Some(d), Some(c)) => Ok(bulk_heed(d, c)),
+        let bulk: Option<fn(usize, u32)> = match args.get(1).map(String::as_str) {
+            Some("patched") => Some(bulk_patched),
+            Some("pristine") => Some(bulk_pristine),
+            Some("heed") => Some(bulk_heed),
+            _ => None,
+        };
+        match (bulk, args.get(2).and_then(|d| d.parse().ok()), args.get(3).and_then(|c| c.parse().ok())) {
+            (Some(bulk), Some(dims), Some(count)) => {
+                bulk(dims, count);
+                Ok(())
+            }
             _ => Err("usage: w1_bulk run <patched|pristine|heed> <dims> <count>".to_string()),
         }
     } else {
