@@ -17,7 +17,23 @@
 #![deny(missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+mod database;
+mod env;
+mod error;
 mod mdb;
+mod txn;
 
+pub use byteorder;
+pub use heed_traits::{BoxedError, BytesDecode, BytesEncode, Comparator, LexicographicComparator};
+pub use heed_types as types;
+
+pub use database::DatabaseStat;
+pub use env::{
+    env_closing_event, CommitOrAbort, CommitToken, CompactionOption, Env, EnvClosingEvent, EnvInfo,
+    EnvOpenOptions, FlagSetMode, OnCommit,
+};
+pub use error::{Error, Result};
 pub use mdb::error::MdbError;
+pub use mdb::flags::{DatabaseFlags, EnvFlags, PutFlags};
 pub use mdb::version::{lmdb_version, LmdbVersion};
+pub use txn::{AnyTls, RoTxn, RwTxn, TlsUsage, WithTls, WithoutTls};

@@ -2,6 +2,8 @@
 //! hedge lives below here, each block with the invariant it relies on.
 
 pub(crate) mod error;
+pub(crate) mod flags;
+pub(crate) mod handle;
 pub(crate) mod version;
 
 pub(crate) use hedge_lmdb_sys as ffi;

@@ -1,0 +1,213 @@
+use std::fmt;
+use std::fs::File;
+use std::marker::PhantomData;
+use std::num::NonZeroUsize;
+use std::path::Path;
+use std::sync::Arc;
+
+use super::{CompactionOption, EnvClosingEvent, EnvInfo, EnvInner, FlagSetMode};
+use crate::mdb::ffi;
+use crate::{DatabaseStat, EnvFlags, Result, RoTxn, RwTxn, WithTls, WithoutTls};
+
+/// An open LMDB environment. Cheap to clone (a shared handle), `Send` and `Sync`; LMDB
+/// closes it when the last clone, and the last `'static` read transaction, are gone.
+///
+/// `T` is the TLS mode of its read transactions ([`WithTls`] or [`WithoutTls`]).
+pub struct Env<T = WithTls> {
+    pub(crate) inner: Arc<EnvInner>,
+    _tls: PhantomData<T>,
+}
+
+impl<T> Clone for Env<T> {
+    fn clone(&self) -> Self {
+        Env { inner: Arc::clone(&self.inner), _tls: PhantomData }
+    }
+}
+
+impl<T> fmt::Debug for Env<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Env").field("path", &self.inner.path.display()).finish_non_exhaustive()
+    }
+}
+
+impl<T> Env<T> {
+    pub(crate) fn from_inner(inner: Arc<EnvInner>) -> Env<T> {
+        Env { inner, _tls: PhantomData }
+    }
+
+    /// Identifies this environment (for checking that a database belongs to it).
+    #[allow(dead_code)] // for the database layer, which comes next
+    pub(crate) fn ident(&self) -> NonZeroUsize {
+        NonZeroUsize::new(self.inner.raw.as_ptr() as usize).expect("an env pointer is never null")
+    }
+
+    /// Begins a write transaction. LMDB allows one at a time per environment: this blocks
+    /// while another thread or process holds one.
+    pub fn write_txn(&self) -> Result<RwTxn<'_>> {
+        RwTxn::new(self)
+    }
+
+    /// Begins a write transaction nested in `parent`: its changes reach the database when
+    /// both it and `parent` commit. `parent` is borrowed until it ends.
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// let env = unsafe { hedge::EnvOpenOptions::new().open(dir.path())? };
+    /// let mut wtxn = env.write_txn()?;
+    /// let nested = env.nested_write_txn(&mut wtxn)?;
+    /// nested.abort();
+    /// wtxn.commit()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn nested_write_txn<'p>(&'p self, parent: &'p mut RwTxn) -> Result<RwTxn<'p>> {
+        RwTxn::nested(self, parent)
+    }
+
+    /// Begins a read transaction: a consistent snapshot of the last commit.
+    pub fn read_txn(&self) -> Result<RoTxn<'_, T>> {
+        RoTxn::new(self)
+    }
+
+    /// Begins a read transaction that owns a handle of the env, so it can be kept anywhere
+    /// (e.g. in a struct with the data it reads).
+    pub fn static_read_txn(self) -> Result<RoTxn<'static, T>> {
+        RoTxn::new_static(self)
+    }
+
+    /// Statistics of the unnamed (main) database.
+    pub fn unnamed_database_stat(&self) -> DatabaseStat {
+        self.inner.raw.stat().into()
+    }
+
+    /// Information about the environment (map size, last page, readers...).
+    pub fn info(&self) -> EnvInfo {
+        let info = self.inner.raw.info();
+        EnvInfo {
+            map_addr: info.me_mapaddr,
+            map_size: info.me_mapsize,
+            last_page_number: info.me_last_pgno,
+            last_txn_id: info.me_last_txnid,
+            maximum_number_of_readers: info.me_maxreaders,
+            number_of_readers: info.me_numreaders,
+        }
+    }
+
+    /// The size of the data file on disk, in bytes.
+    #[cfg(unix)]
+    pub fn real_disk_size(&self) -> Result<u64> {
+        Ok(self.inner.raw.clone_data_file()?.metadata()?.len())
+    }
+
+    /// A new handle on the data file (for inspection: writing to it corrupts the env).
+    #[cfg(unix)]
+    pub fn try_clone_inner_file(&self) -> Result<File> {
+        Ok(self.inner.raw.clone_data_file()?)
+    }
+
+    /// The environment's flags, or `None` if LMDB reports bits hedge does not know.
+    pub fn flags(&self) -> Result<Option<EnvFlags>> {
+        Ok(EnvFlags::from_bits(self.get_flags()?))
+    }
+
+    /// The environment's flags as LMDB's raw bits.
+    pub fn get_flags(&self) -> Result<u32> {
+        Ok(self.inner.raw.flags()?)
+    }
+
+    /// Turns flags on or off on the open environment (those LMDB allows to change:
+    /// `NO_SYNC`, `NO_META_SYNC`, `MAP_ASYNC`, `NO_MEM_INIT`).
+    ///
+    /// # Safety
+    /// No write transaction of this env may be in flight, and the flags' own caveats apply
+    /// (see [`EnvOpenOptions::flags`](crate::EnvOpenOptions::flags)).
+    pub unsafe fn set_flags(&self, flags: EnvFlags, mode: FlagSetMode) -> Result<()> {
+        // SAFETY: the caller upholds the contract.
+        Ok(unsafe { self.inner.raw.set_flags(flags.bits(), mode == FlagSetMode::Enable) }?)
+    }
+
+    /// Copies the environment into `file` (a consistent snapshot), compacted or not.
+    #[cfg(unix)]
+    pub fn copy_to_file(&self, file: &mut File, option: CompactionOption) -> Result<()> {
+        use std::os::fd::AsRawFd;
+        // SAFETY: `file` is open and borrowed mutably for the whole call.
+        unsafe { self.copy_to_fd(file.as_raw_fd(), option) }
+    }
+
+    /// Copies the environment into a new file at `path` (refusing to overwrite one) and
+    /// returns it.
+    #[cfg(unix)]
+    pub fn copy_to_path<P: AsRef<Path>>(&self, path: P, option: CompactionOption) -> Result<File> {
+        let mut file = File::options().create_new(true).write(true).read(true).open(path)?;
+        self.copy_to_file(&mut file, option)?;
+        Ok(file)
+    }
+
+    /// Copies the environment into an open file descriptor.
+    ///
+    /// # Safety
+    /// `fd` must be open for writing for the duration of the call.
+    pub unsafe fn copy_to_fd(&self, fd: ffi::mdb_filehandle_t, option: CompactionOption) -> Result<()> {
+        let flags = match option {
+            CompactionOption::Enabled => ffi::MDB_CP_COMPACT,
+            CompactionOption::Disabled => 0,
+        };
+        // SAFETY: the caller guarantees `fd`.
+        Ok(unsafe { self.inner.raw.copy_to_fd(fd, flags) }?)
+    }
+
+    /// Flushes the data to disk, even with `NO_SYNC`/`MAP_ASYNC`.
+    pub fn force_sync(&self) -> Result<()> {
+        Ok(self.inner.raw.sync(true)?)
+    }
+
+    /// The path the environment was opened with (canonical).
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// The size of the reader table.
+    pub fn max_readers(&self) -> u32 {
+        self.inner.raw.max_readers().unwrap_or(0)
+    }
+
+    /// The largest key (and `DUP_SORT` value) LMDB accepts, in bytes.
+    pub fn max_key_size(&self) -> usize {
+        self.inner.raw.max_key_size()
+    }
+
+    /// Drops this handle and returns an event that fires once the environment is closed
+    /// (when every other clone and `'static` read transaction is gone too).
+    pub fn prepare_for_closing(self) -> EnvClosingEvent {
+        self.inner.closing_event()
+    }
+
+    /// Clears reader slots left by dead processes; returns how many.
+    pub fn clear_stale_readers(&self) -> Result<usize> {
+        Ok(self.inner.raw.reader_check()?)
+    }
+
+    /// Changes the map size (e.g. after `MdbError::MapFull`); `new_size` must be a multiple
+    /// of the OS page size.
+    ///
+    /// # Safety
+    /// No transaction of this environment may be live in this process.
+    pub unsafe fn resize(&self, new_size: usize) -> Result<()> {
+        let page = crate::mdb::handle::os_page_size();
+        if !new_size.is_multiple_of(page) {
+            return Err(crate::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("map size ({new_size}) must be a multiple of the system page size ({page})"),
+            )));
+        }
+        // SAFETY: the caller upholds the contract.
+        Ok(unsafe { self.inner.raw.resize(new_size) }?)
+    }
+}
+
+impl Env<WithoutTls> {
+    /// A read-only child of `parent`: see [`RwTxn::nested_read_txn`].
+    pub fn nested_read_txn<'p>(&'p self, parent: &'p RwTxn) -> Result<RoTxn<'p, WithoutTls>> {
+        parent.nested_read_txn()
+    }
+}

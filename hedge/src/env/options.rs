@@ -1,0 +1,155 @@
+use std::ffi::CString;
+use std::io;
+use std::marker::PhantomData;
+use std::path::Path;
+use std::sync::Arc;
+
+use super::{canonical, ClosingSignal, Env, EnvInner, Registration, OPENED};
+use crate::mdb::handle::{os_page_size, RawEnv};
+use crate::{EnvFlags, Error, Result, TlsUsage, WithTls, WithoutTls};
+
+/// Options to open an environment, as heed 0.23's.
+///
+/// ```
+/// # fn main() -> hedge::Result<()> {
+/// # let dir = tempfile::tempdir()?;
+/// let env = unsafe {
+///     hedge::EnvOpenOptions::new()
+///         .read_txn_without_tls()
+///         .map_size(64 * 1024 * 1024)
+///         .max_dbs(4)
+///         .open(dir.path())?
+/// };
+/// assert_eq!(env.info().map_size, 64 * 1024 * 1024);
+/// # Ok(()) }
+/// ```
+pub struct EnvOpenOptions<T: TlsUsage = WithTls> {
+    map_size: Option<usize>,
+    max_readers: Option<u32>,
+    max_dbs: Option<u32>,
+    flags: EnvFlags,
+    _tls: PhantomData<T>,
+}
+
+impl EnvOpenOptions<WithTls> {
+    /// Default options: LMDB's map size (10 MiB) and reader count (126), no named
+    /// databases, read transactions tied to their thread.
+    pub fn new() -> EnvOpenOptions<WithTls> {
+        EnvOpenOptions {
+            map_size: None,
+            max_readers: None,
+            max_dbs: None,
+            flags: EnvFlags::empty(),
+            _tls: PhantomData,
+        }
+    }
+}
+
+impl Default for EnvOpenOptions<WithTls> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: TlsUsage> Clone for EnvOpenOptions<T> {
+    fn clone(&self) -> Self {
+        EnvOpenOptions { _tls: PhantomData, ..*self }
+    }
+}
+
+impl<T: TlsUsage> EnvOpenOptions<T> {
+    fn retag<U: TlsUsage>(self) -> EnvOpenOptions<U> {
+        let EnvOpenOptions { map_size, max_readers, max_dbs, flags, .. } = self;
+        EnvOpenOptions { map_size, max_readers, max_dbs, flags, _tls: PhantomData }
+    }
+
+    /// Read transactions use LMDB's thread-local reader slots: a `RoTxn` stays on its thread
+    /// and a thread has one at a time.
+    pub fn read_txn_with_tls(self) -> EnvOpenOptions<WithTls> {
+        self.retag()
+    }
+
+    /// Read transactions are not tied to a thread (`MDB_NOTLS`): a `RoTxn` is `Send`, and a
+    /// thread may hold several.
+    pub fn read_txn_without_tls(self) -> EnvOpenOptions<WithoutTls> {
+        self.retag()
+    }
+
+    /// The size of the memory map, in bytes: the maximum size of the database. Must be a
+    /// multiple of the OS page size (checked at [`open`](Self::open)).
+    pub fn map_size(&mut self, size: usize) -> &mut Self {
+        self.map_size = Some(size);
+        self
+    }
+
+    /// The size of the reader table: how many read transactions may be live at once.
+    pub fn max_readers(&mut self, readers: u32) -> &mut Self {
+        self.max_readers = Some(readers);
+        self
+    }
+
+    /// How many named databases may be opened.
+    pub fn max_dbs(&mut self, dbs: u32) -> &mut Self {
+        self.max_dbs = Some(dbs);
+        self
+    }
+
+    /// Environment flags.
+    ///
+    /// # Safety
+    /// Some flags trade durability or safety for speed (`NO_SYNC`, `NO_LOCK`, `WRITE_MAP`
+    /// with a corrupting application, ...): read LMDB's documentation of each.
+    pub unsafe fn flags(&mut self, flags: EnvFlags) -> &mut Self {
+        self.flags = flags;
+        self
+    }
+
+    /// Opens the environment at `path`: a directory (created beforehand), or with
+    /// `NO_SUB_DIR` the data file itself.
+    ///
+    /// Errors: [`Error::EnvAlreadyOpened`] if this path is open in this process already;
+    /// `Error::Io` with `InvalidInput` for a map size that is not a multiple of the OS page
+    /// size; `Error::Io` for a missing directory; `MdbError::Invalid` for a file that is not
+    /// an LMDB environment.
+    ///
+    /// # Safety
+    /// LMDB's memory map is only sound if no other process or code writes the files except
+    /// through LMDB, and the environment is not opened twice in this process by other means
+    /// than hedge (another library, or a raw `mdb_env_open`).
+    pub unsafe fn open<P: AsRef<Path>>(&self, path: P) -> Result<Env<T>> {
+        let path = canonical(path.as_ref())?;
+        let mut opened = OPENED.write().unwrap_or_else(|e| e.into_inner());
+        if opened.contains_key(&path) {
+            return Err(Error::EnvAlreadyOpened);
+        }
+        if let Some(size) = self.map_size {
+            let page = os_page_size();
+            if !size.is_multiple_of(page) {
+                return Err(Error::Io(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("map size ({size}) must be a multiple of the system page size ({page})"),
+                )));
+            }
+        }
+        let c_path = CString::new(path.as_os_str().as_encoded_bytes()).map_err(|_| {
+            Error::Io(io::Error::new(io::ErrorKind::InvalidInput, "the path contains a NUL byte"))
+        })?;
+        // The RawEnv closes itself on any error below.
+        let raw = RawEnv::create()?;
+        if let Some(size) = self.map_size {
+            raw.set_map_size(size)?;
+        }
+        if let Some(readers) = self.max_readers {
+            raw.set_max_readers(readers)?;
+        }
+        if let Some(dbs) = self.max_dbs {
+            raw.set_max_dbs(dbs)?;
+        }
+        let flags = if T::ENABLED { self.flags } else { self.flags | EnvFlags::NO_TLS };
+        raw.open(&c_path, flags.bits(), 0o600)?;
+        let closing = Arc::new(ClosingSignal::default());
+        opened.insert(path.clone(), Arc::clone(&closing));
+        let inner = EnvInner { raw, path: path.clone(), registration: Registration { path, closing } };
+        Ok(Env::from_inner(Arc::new(inner)))
+    }
+}

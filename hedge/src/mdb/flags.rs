@@ -1,0 +1,74 @@
+//! LMDB's flags as bitflags, with heed 0.23's names.
+
+use bitflags::bitflags;
+
+use super::ffi;
+
+bitflags! {
+    /// Flags of an environment, given to [`EnvOpenOptions::flags`](crate::EnvOpenOptions::flags).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+    #[repr(transparent)]
+    pub struct EnvFlags: u32 {
+        /// Map at a fixed address (experimental in LMDB).
+        const FIXED_MAP = ffi::MDB_FIXEDMAP;
+        /// The path is the data file itself, not a directory; the lock file is `<path>-lock`.
+        const NO_SUB_DIR = ffi::MDB_NOSUBDIR;
+        /// Do not fsync after commit: a crash may lose the last transactions (not corrupt).
+        const NO_SYNC = ffi::MDB_NOSYNC;
+        /// Open on the previous snapshot (a recovery aid).
+        const PREV_SNAPSHOT = ffi::MDB_PREVSNAPSHOT;
+        /// Open read-only; write transactions are refused.
+        const READ_ONLY = ffi::MDB_RDONLY;
+        /// fsync data but not the meta page after commit: a crash may lose the last transaction.
+        const NO_META_SYNC = ffi::MDB_NOMETASYNC;
+        /// Write through a writable memory map instead of `pwrite`.
+        const WRITE_MAP = ffi::MDB_WRITEMAP;
+        /// With `WRITE_MAP`, flush asynchronously.
+        const MAP_ASYNC = ffi::MDB_MAPASYNC;
+        /// Do not tie read transactions to threads; prefer
+        /// [`EnvOpenOptions::read_txn_without_tls`](crate::EnvOpenOptions::read_txn_without_tls).
+        const NO_TLS = ffi::MDB_NOTLS;
+        /// No locking at all: the caller serialises every access.
+        const NO_LOCK = ffi::MDB_NOLOCK;
+        /// Disable OS read-ahead on the map.
+        const NO_READ_AHEAD = ffi::MDB_NORDAHEAD;
+        /// Do not zero unused parts of pages before writing them.
+        const NO_MEM_INIT = ffi::MDB_NOMEMINIT;
+    }
+}
+
+bitflags! {
+    /// Flags of a database, given to [`DatabaseOpenOptions::flags`](crate::DatabaseOpenOptions).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+    #[repr(transparent)]
+    pub struct DatabaseFlags: u32 {
+        /// Keys compared from their last byte backwards.
+        const REVERSE_KEY = ffi::MDB_REVERSEKEY;
+        /// Several sorted values per key.
+        const DUP_SORT = ffi::MDB_DUPSORT;
+        /// Keys are native `u32`/`usize` integers.
+        const INTEGER_KEY = ffi::MDB_INTEGERKEY;
+        /// With `DUP_SORT`, all values of a key have the same size.
+        const DUP_FIXED = ffi::MDB_DUPFIXED;
+        /// With `DUP_SORT`, values are native integers.
+        const INTEGER_DUP = ffi::MDB_INTEGERDUP;
+        /// With `DUP_SORT`, values compared from their last byte backwards.
+        const REVERSE_DUP = ffi::MDB_REVERSEDUP;
+    }
+}
+
+bitflags! {
+    /// Flags of a put, given to `Database::put_with_flags`.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+    #[repr(transparent)]
+    pub struct PutFlags: u32 {
+        /// With `DUP_SORT`, fail with `KeyExist` if the key/value pair exists.
+        const NO_DUP_DATA = ffi::MDB_NODUPDATA;
+        /// Fail with `KeyExist` if the key exists.
+        const NO_OVERWRITE = ffi::MDB_NOOVERWRITE;
+        /// Append at the end (keys must come in order, else `KeyExist`).
+        const APPEND = ffi::MDB_APPEND;
+        /// Append a duplicate at the end of its key's values.
+        const APPEND_DUP = ffi::MDB_APPENDDUP;
+    }
+}

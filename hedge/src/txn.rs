@@ -1,0 +1,308 @@
+//! Read and write transactions, with heed 0.23's types and TLS markers.
+//!
+//! Borrowing carries LMDB's rules: a transaction borrows its [`Env`]; a nested write
+//! transaction borrows its parent mutably, a nested read transaction borrows it immutably,
+//! so the parent cannot write, commit, abort or be dropped while a child lives. Reading
+//! through the parent while read-only children live compiles, and fails with
+//! `Error::Mdb(MdbError::BadTxn)` at run time (patch A blocks the parent).
+
+use std::marker::PhantomData;
+use std::ops::Deref;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use crate::env::EnvInner;
+use crate::mdb::error::MdbError;
+use crate::mdb::ffi;
+use crate::mdb::handle::RawTxn;
+use crate::{Env, Error, Result};
+
+/// Marker: read transactions of this env use LMDB's thread-local reader slot, so a
+/// [`RoTxn`] stays on the thread that began it (`!Send`), and a thread has at most one.
+pub enum WithTls {}
+
+/// Marker: read transactions are not tied to a thread (LMDB's `MDB_NOTLS`): a [`RoTxn`] is
+/// `Send`, and a thread may hold several.
+pub enum WithoutTls {}
+
+/// Marker for transactions whose TLS mode does not matter (what database methods take).
+pub enum AnyTls {}
+
+/// The TLS modes: [`WithTls`], [`WithoutTls`], [`AnyTls`].
+pub trait TlsUsage {
+    /// Whether LMDB's thread-local reader slots are used.
+    const ENABLED: bool;
+}
+
+impl TlsUsage for WithTls {
+    const ENABLED: bool = true;
+}
+
+impl TlsUsage for WithoutTls {
+    const ENABLED: bool = false;
+}
+
+impl TlsUsage for AnyTls {
+    const ENABLED: bool = false;
+}
+
+/// The environment a transaction belongs to: borrowed, or owned by a `'static` read txn.
+pub(crate) enum EnvRef<'e> {
+    Borrowed(&'e Arc<EnvInner>),
+    Owned(Arc<EnvInner>),
+}
+
+impl EnvRef<'_> {
+    pub(crate) fn inner(&self) -> &EnvInner {
+        match self {
+            EnvRef::Borrowed(inner) => inner,
+            EnvRef::Owned(inner) => inner,
+        }
+    }
+}
+
+/// A read-only transaction (also what a [`RwTxn`] dereferences to, for reading).
+///
+/// `T` is the TLS mode of the env it came from. A `RoTxn<WithoutTls>` is `Send`: nested
+/// read transactions of a write transaction are, so that each can be moved to a worker
+/// thread; no transaction is `Sync`.
+///
+/// ```
+/// # fn main() -> hedge::Result<()> {
+/// # let dir = tempfile::tempdir()?;
+/// let env = unsafe { hedge::EnvOpenOptions::new().open(dir.path())? };
+/// let rtxn = env.read_txn()?;
+/// assert_eq!(rtxn.id(), env.info().last_txn_id);
+/// # Ok(()) }
+/// ```
+#[repr(transparent)]
+pub struct RoTxn<'e, T = AnyTls> {
+    inner: RoTxnInner<'e>,
+    _tls: PhantomData<&'e T>,
+}
+
+/// Everything of a [`RoTxn`] but its TLS marker, so that the marker can change by reference.
+struct RoTxnInner<'e> {
+    txn: Option<RawTxn>,
+    env: EnvRef<'e>,
+    /// For a nested read txn: its parent's count of live read-only children.
+    parent_children: Option<&'e AtomicUsize>,
+}
+
+// SAFETY: without TLS, LMDB lets a read txn be used and ended by any one thread at a time;
+// nested read txns (patch A) are made for exactly that. `RoTxn` is not `Sync`: one thread
+// at a time. `EnvRef` is Send (Arc<EnvInner>, &EnvInner: EnvInner is Sync).
+unsafe impl Send for RoTxn<'_, WithoutTls> {}
+
+impl<'e, T> RoTxn<'e, T> {
+    fn begin_top(env: EnvRef<'e>) -> Result<RoTxn<'e, T>> {
+        // SAFETY: no parent; the txn keeps `env` alive (borrow or Arc) until it is ended in
+        // `end`, which runs at the latest in Drop.
+        let txn = unsafe { RawTxn::begin(&env.inner().raw, None, ffi::MDB_RDONLY) }?;
+        Ok(RoTxn::from_parts(txn, env, None))
+    }
+
+    fn from_parts(txn: RawTxn, env: EnvRef<'e>, parent_children: Option<&'e AtomicUsize>) -> RoTxn<'e, T> {
+        RoTxn { inner: RoTxnInner { txn: Some(txn), env, parent_children }, _tls: PhantomData }
+    }
+
+    pub(crate) fn new(env: &'e Env<T>) -> Result<RoTxn<'e, T>> {
+        RoTxn::begin_top(EnvRef::Borrowed(&env.inner))
+    }
+
+    pub(crate) fn new_static(env: Env<T>) -> Result<RoTxn<'static, T>> {
+        RoTxn::begin_top(EnvRef::Owned(env.inner))
+    }
+
+    pub(crate) fn raw(&self) -> &RawTxn {
+        self.inner.txn.as_ref().expect("a transaction is only ended by consuming it")
+    }
+
+    #[allow(dead_code)] // for the database layer, which comes next
+    pub(crate) fn env_inner(&self) -> &EnvInner {
+        self.inner.env.inner()
+    }
+
+    /// The transaction's id: for a read transaction, the id of the snapshot it reads
+    /// (a nested one reads its parent's, so it has the parent's id).
+    pub fn id(&self) -> usize {
+        self.raw().id()
+    }
+
+    /// Ends the txn: a read-only txn has nothing to commit, so this is LMDB's abort.
+    fn end(&mut self) {
+        if let Some(txn) = self.inner.txn.take() {
+            txn.abort();
+            if let Some(children) = self.inner.parent_children {
+                children.fetch_sub(1, Ordering::Release);
+            }
+        }
+    }
+
+    /// Commits a read transaction: makes the database handles opened in it available to the
+    /// whole env (`Env::open_databases_and_commit` does this for you).
+    #[allow(dead_code)] // for the database layer, which comes next
+    pub(crate) fn commit(mut self) -> Result<()> {
+        let txn = self.inner.txn.take().expect("a transaction is only ended by consuming it");
+        let result = txn.commit().map_err(Error::from);
+        if let Some(children) = self.inner.parent_children {
+            children.fetch_sub(1, Ordering::Release);
+        }
+        result
+    }
+}
+
+impl<T> Drop for RoTxn<'_, T> {
+    fn drop(&mut self) {
+        self.end();
+    }
+}
+
+impl<'e> Deref for RoTxn<'e, WithTls> {
+    type Target = RoTxn<'e, AnyTls>;
+
+    fn deref(&self) -> &Self::Target {
+        // SAFETY: RoTxn is repr(transparent) over RoTxnInner whatever T is (T only appears
+        // in a zero-sized PhantomData); AnyTls only narrows what the reference can do.
+        unsafe { &*(self as *const RoTxn<'e, WithTls> as *const RoTxn<'e, AnyTls>) }
+    }
+}
+
+impl<'e> Deref for RoTxn<'e, WithoutTls> {
+    type Target = RoTxn<'e, AnyTls>;
+
+    fn deref(&self) -> &Self::Target {
+        // SAFETY: as for WithTls above.
+        unsafe { &*(self as *const RoTxn<'e, WithoutTls> as *const RoTxn<'e, AnyTls>) }
+    }
+}
+
+/// A read-write transaction. It dereferences to a [`RoTxn`] for reading.
+///
+/// Dropping it without [`commit`](RwTxn::commit) aborts it.
+///
+/// ```
+/// # fn main() -> hedge::Result<()> {
+/// # let dir = tempfile::tempdir()?;
+/// let env = unsafe { hedge::EnvOpenOptions::new().open(dir.path())? };
+/// let wtxn = env.write_txn()?;
+/// // A write transaction prepares the next snapshot.
+/// assert_eq!(wtxn.id(), env.info().last_txn_id + 1);
+/// wtxn.commit()?;
+/// # Ok(()) }
+/// ```
+pub struct RwTxn<'p> {
+    txn: RoTxn<'p, WithoutTls>,
+    /// Read-only children begun and not yet ended; non-zero at commit or drop only if one
+    /// was leaked (`mem::forget`), since each borrows this txn.
+    children: AtomicUsize,
+}
+
+impl<'p> RwTxn<'p> {
+    pub(crate) fn new<T>(env: &'p Env<T>) -> Result<RwTxn<'p>> {
+        // SAFETY: no parent; the txn borrows the env for 'p and is ended by commit, abort or
+        // Drop.
+        let txn = unsafe { RawTxn::begin(&env.inner.raw, None, 0) }?;
+        Ok(RwTxn::wrap(txn, EnvRef::Borrowed(&env.inner)))
+    }
+
+    pub(crate) fn nested(env: &'p Env<impl Sized>, parent: &'p mut RwTxn<'_>) -> Result<RwTxn<'p>> {
+        // SAFETY: `parent` is live and mutably borrowed for 'p, so it cannot be used or
+        // ended while the child lives; the child ends at the latest in its Drop.
+        let txn = unsafe { RawTxn::begin(&env.inner.raw, Some(parent.txn.raw()), 0) }?;
+        Ok(RwTxn::wrap(txn, EnvRef::Borrowed(&env.inner)))
+    }
+
+    fn wrap(txn: RawTxn, env: EnvRef<'p>) -> RwTxn<'p> {
+        RwTxn { txn: RoTxn::from_parts(txn, env, None), children: AtomicUsize::new(0) }
+    }
+
+    /// Begins a read-only child of this transaction: it sees this transaction's uncommitted
+    /// changes, is `Send` (move it to another thread), and any number may exist at once.
+    /// While one lives, this transaction cannot be written, committed or dropped (it is
+    /// borrowed), and reads through it fail with `MdbError::BadTxn`.
+    ///
+    /// Works whatever the env's TLS mode: children take no reader slot.
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// let env = unsafe { hedge::EnvOpenOptions::new().open(dir.path())? };
+    /// let wtxn = env.write_txn()?;
+    /// let children: Vec<_> = (0..4).map(|_| wtxn.nested_read_txn()).collect::<hedge::Result<_>>()?;
+    /// std::thread::scope(|s| {
+    ///     for child in children {
+    ///         s.spawn(move || assert_eq!(child.id(), child.id()));
+    ///     }
+    /// });
+    /// wtxn.commit()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn nested_read_txn<'a>(&'a self) -> Result<RoTxn<'a, WithoutTls>> {
+        let env = &self.txn.inner.env;
+        // SAFETY: the parent is live and borrowed for 'a, so it cannot be ended while the
+        // child lives; the child is ended at the latest in its Drop.
+        let txn = unsafe { RawTxn::begin(&env.inner().raw, Some(self.txn.raw()), ffi::MDB_RDONLY) }?;
+        self.children.fetch_add(1, Ordering::Relaxed);
+        let env = match env {
+            EnvRef::Borrowed(inner) => EnvRef::Borrowed(inner),
+            EnvRef::Owned(inner) => EnvRef::Owned(Arc::clone(inner)),
+        };
+        Ok(RoTxn::from_parts(txn, env, Some(&self.children)))
+    }
+
+    #[allow(dead_code)] // for the database layer, which comes next
+    pub(crate) fn raw(&self) -> &RawTxn {
+        self.txn.raw()
+    }
+
+    fn leaked_children(&self) -> usize {
+        self.children.load(Ordering::Acquire)
+    }
+
+    /// Commits the transaction.
+    ///
+    /// If a nested read transaction of it was leaked (`mem::forget`), LMDB could never end
+    /// this transaction safely: the commit returns `Error::Mdb(MdbError::BadTxn)` ("has a
+    /// child") and the transaction is left open, holding the env's write lock until the
+    /// process exits. Nothing is committed, freed or corrupted.
+    pub fn commit(mut self) -> Result<()> {
+        if self.leaked_children() > 0 {
+            self.leak();
+            return Err(Error::Mdb(MdbError::BadTxn));
+        }
+        let txn = self.txn.inner.txn.take().expect("a transaction is only ended by consuming it");
+        txn.commit().map_err(Error::from)
+    }
+
+    /// Abandons the transaction's changes (also what dropping it does). If a nested read
+    /// transaction was leaked, the transaction is left open instead, see [`commit`](Self::commit).
+    pub fn abort(self) {
+        drop(self)
+    }
+
+    /// Forgets the LMDB transaction without ending it: the only safe thing to do with a
+    /// parent whose child can no longer be ended.
+    fn leak(&mut self) {
+        // RawTxn has no Drop: taking it out without commit or abort leaves the LMDB
+        // transaction open, which is the point.
+        let _open_forever = self.txn.inner.txn.take();
+    }
+}
+
+impl Drop for RwTxn<'_> {
+    fn drop(&mut self) {
+        if self.leaked_children() > 0 {
+            self.leak();
+        }
+        // Otherwise the inner RoTxn's Drop aborts it.
+    }
+}
+
+impl<'p> Deref for RwTxn<'p> {
+    type Target = RoTxn<'p, WithoutTls>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.txn
+    }
+}
