@@ -1,4 +1,21 @@
-//! Databases of an environment (the typed handles come with the next part of the API).
+//! Databases: opening them ([`DatabaseOpenOptions`], [`DatabaseOpener`]) and the typed
+//! handle [`Database`], with heed 0.23's API.
+
+use std::any::TypeId;
+use std::borrow::Cow;
+use std::cmp::Ordering;
+use std::ffi::CString;
+use std::marker::PhantomData;
+use std::num::NonZeroUsize;
+use std::{fmt, io};
+
+use heed_traits::{BytesDecode, BytesEncode, Comparator, LexicographicComparator};
+
+use crate::mdb::ffi;
+use crate::mdb::handle::{compare_with, RawTxn};
+use crate::{
+    CommitOrAbort, CommitToken, DatabaseFlags, Env, Error, OnCommit, PutFlags, Result, RoTxn, RwTxn,
+};
 
 /// Statistics of a database, from `mdb_stat`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,8 +34,8 @@ pub struct DatabaseStat {
     pub entries: usize,
 }
 
-impl From<crate::mdb::ffi::MDB_stat> for DatabaseStat {
-    fn from(st: crate::mdb::ffi::MDB_stat) -> Self {
+impl From<ffi::MDB_stat> for DatabaseStat {
+    fn from(st: ffi::MDB_stat) -> Self {
         DatabaseStat {
             page_size: st.ms_psize,
             depth: st.ms_depth,
@@ -27,5 +44,454 @@ impl From<crate::mdb::ffi::MDB_stat> for DatabaseStat {
             overflow_pages: st.ms_overflow_pages,
             entries: st.ms_entries,
         }
+    }
+}
+
+/// Placeholder for the key and value types of [`DatabaseOpenOptions`] before
+/// [`types`](DatabaseOpenOptions::types) is called.
+pub enum Unspecified {}
+
+/// LMDB's default order: bytes compared lexicographically (`memcmp`).
+#[derive(Debug)]
+pub enum DefaultComparator {}
+
+impl LexicographicComparator for DefaultComparator {
+    fn compare_elem(a: u8, b: u8) -> Ordering {
+        a.cmp(&b)
+    }
+    fn successor(elem: u8) -> Option<u8> {
+        elem.checked_add(1)
+    }
+    fn predecessor(elem: u8) -> Option<u8> {
+        elem.checked_sub(1)
+    }
+    fn max_elem() -> u8 {
+        u8::MAX
+    }
+    fn min_elem() -> u8 {
+        u8::MIN
+    }
+}
+
+/// Keys (or duplicates) are native-endian unsigned integers of one size (`u32`, `u64`):
+/// LMDB's `INTEGER_KEY`/`INTEGER_DUP`, set automatically when this comparator is chosen.
+#[derive(Debug)]
+pub enum IntegerComparator {}
+
+impl Comparator for IntegerComparator {
+    fn compare(a: &[u8], b: &[u8]) -> Ordering {
+        fn int(bytes: &[u8]) -> u64 {
+            match bytes.len() {
+                4 => u32::from_ne_bytes(bytes.try_into().unwrap()) as u64,
+                8 => u64::from_ne_bytes(bytes.try_into().unwrap()),
+                n => panic!("IntegerComparator: {n}-byte key, expected 4 or 8 bytes"),
+            }
+        }
+        int(a).cmp(&int(b))
+    }
+}
+
+/// Options to open or create a database; get them from [`DatabaseOpener::database_options`].
+pub struct DatabaseOpenOptions<'e, 'n, T, KC, DC, C = DefaultComparator, CDUP = DefaultComparator> {
+    env: &'e Env<T>,
+    txn_ident: NonZeroUsize,
+    name: Option<&'n str>,
+    flags: DatabaseFlags,
+    types: PhantomData<(KC, DC, C, CDUP)>,
+}
+
+impl<T, KC, DC, C, CDUP> Clone for DatabaseOpenOptions<'_, '_, T, KC, DC, C, CDUP> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T, KC, DC, C, CDUP> Copy for DatabaseOpenOptions<'_, '_, T, KC, DC, C, CDUP> {}
+
+impl<'e, 'n, T, KC, DC, C, CDUP> DatabaseOpenOptions<'e, 'n, T, KC, DC, C, CDUP> {
+    fn retype<NKC, NDC, NC, NCDUP>(self) -> DatabaseOpenOptions<'e, 'n, T, NKC, NDC, NC, NCDUP> {
+        DatabaseOpenOptions {
+            env: self.env,
+            txn_ident: self.txn_ident,
+            name: self.name,
+            flags: self.flags,
+            types: PhantomData,
+        }
+    }
+
+    /// The key and value codecs.
+    pub fn types<NKC, NDC>(self) -> DatabaseOpenOptions<'e, 'n, T, NKC, NDC, C, CDUP> {
+        self.retype()
+    }
+
+    /// The order of keys ([`DefaultComparator`], [`IntegerComparator`] or your own
+    /// [`Comparator`]; one that panics aborts the process).
+    pub fn key_comparator<NC>(self) -> DatabaseOpenOptions<'e, 'n, T, KC, DC, NC, CDUP> {
+        self.retype()
+    }
+
+    /// The order of duplicate values in a `DUP_SORT` database.
+    pub fn dup_sort_comparator<NCDUP>(self) -> DatabaseOpenOptions<'e, 'n, T, KC, DC, C, NCDUP> {
+        self.retype()
+    }
+
+    /// The database's name; without one, the unnamed (main) database. Named databases need
+    /// `EnvOpenOptions::max_dbs`.
+    pub fn name(&mut self, name: &'n str) -> &mut Self {
+        self.name = Some(name);
+        self
+    }
+
+    /// The database's flags (`DUP_SORT`, ...).
+    pub fn flags(&mut self, flags: DatabaseFlags) -> &mut Self {
+        self.flags = flags;
+        self
+    }
+
+    fn init(&self, txn: &RawTxn, create: bool) -> Result<ffi::MDB_dbi>
+    where
+        C: Comparator + 'static,
+        CDUP: Comparator + 'static,
+    {
+        assert_eq!(
+            self.txn_ident,
+            txn_ident(txn),
+            "databases must be opened with the transaction given to open_databases_and_commit / \
+             create_databases_and_commit"
+        );
+        let mut flags = self.flags.bits();
+        if create {
+            flags |= ffi::MDB_CREATE;
+        }
+        if TypeId::of::<C>() == TypeId::of::<IntegerComparator>() {
+            flags |= ffi::MDB_INTEGERKEY;
+        }
+        if TypeId::of::<CDUP>() == TypeId::of::<IntegerComparator>() {
+            flags |= ffi::MDB_INTEGERDUP;
+        }
+        let name = match self.name {
+            Some(name) => Some(CString::new(name).map_err(|_| {
+                Error::Io(io::Error::new(io::ErrorKind::InvalidInput, "a database name cannot contain NUL"))
+            })?),
+            None => None,
+        };
+        let dbi = txn.dbi_open(name.as_deref(), flags)?;
+        let builtin = [TypeId::of::<DefaultComparator>(), TypeId::of::<IntegerComparator>()];
+        if !builtin.contains(&TypeId::of::<C>()) {
+            txn.set_comparator(dbi, compare_with::<C>, false)?;
+        }
+        if !builtin.contains(&TypeId::of::<CDUP>()) {
+            txn.set_comparator(dbi, compare_with::<CDUP>, true)?;
+        }
+        Ok(dbi)
+    }
+
+    /// Opens the database if it exists (`Ok(None)` if not).
+    pub fn open(&self, rtxn: &RoTxn<'_>) -> Result<Option<Database<'e, KC, DC, C, CDUP>>>
+    where
+        KC: 'static,
+        DC: 'static,
+        C: Comparator + 'static,
+        CDUP: Comparator + 'static,
+    {
+        assert_same_env(self.env.ident(), rtxn);
+        match self.init(rtxn.raw(), false) {
+            Ok(dbi) => Ok(Some(Database::new(self.env.ident(), dbi))),
+            Err(Error::Mdb(e)) if e.not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Opens the database, creating it if needed.
+    pub fn create(&self, wtxn: &mut RwTxn<'_>) -> Result<Database<'e, KC, DC, C, CDUP>>
+    where
+        KC: 'static,
+        DC: 'static,
+        C: Comparator + 'static,
+        CDUP: Comparator + 'static,
+    {
+        assert_same_env(self.env.ident(), wtxn);
+        Ok(Database::new(self.env.ident(), self.init(wtxn.raw(), true)?))
+    }
+}
+
+fn txn_ident(txn: &RawTxn) -> NonZeroUsize {
+    NonZeroUsize::new(txn.as_ptr() as usize).expect("a txn pointer is never null")
+}
+
+/// Panics (with a message saying what is wrong) if `txn` is not of the env `env_ident`:
+/// using one env's database with another env's transaction would read the wrong file.
+#[track_caller]
+fn assert_same_env<T>(env_ident: NonZeroUsize, txn: &RoTxn<'_, T>) {
+    let txn_env = NonZeroUsize::new(txn.env_inner().raw.as_ptr() as usize).expect("never null");
+    assert_eq!(env_ident, txn_env, "this database belongs to another environment than the transaction");
+}
+
+/// Opens and creates databases inside [`Env::open_databases_and_commit`] and
+/// [`Env::create_databases_and_commit`].
+pub struct DatabaseOpener<'e, T> {
+    env: &'e Env<T>,
+    txn_ident: NonZeroUsize,
+}
+
+impl<'e, T> DatabaseOpener<'e, T> {
+    /// Options for opening or creating one database.
+    pub fn database_options(&self) -> DatabaseOpenOptions<'e, 'static, T, Unspecified, Unspecified> {
+        DatabaseOpenOptions {
+            env: self.env,
+            txn_ident: self.txn_ident,
+            name: None,
+            flags: DatabaseFlags::empty(),
+            types: PhantomData,
+        }
+    }
+
+    /// Opens a database if it exists, with default comparators.
+    pub fn open_database<KC: 'static, DC: 'static>(
+        &self,
+        rtxn: &RoTxn<'e>,
+        name: Option<&str>,
+    ) -> Result<Option<Database<'e, KC, DC>>> {
+        let mut options = self.database_options().types::<KC, DC>();
+        if let Some(name) = name {
+            options.name(name);
+        }
+        options.open(rtxn)
+    }
+
+    /// Opens a database, creating it if needed, with default comparators.
+    pub fn create_database<KC: 'static, DC: 'static>(
+        &self,
+        wtxn: &mut RwTxn<'e>,
+        name: Option<&str>,
+    ) -> Result<Database<'e, KC, DC>> {
+        let mut options = self.database_options().types::<KC, DC>();
+        if let Some(name) = name {
+            options.name(name);
+        }
+        options.create(wtxn)
+    }
+}
+
+impl<T> Env<T> {
+    /// Opens databases with a read transaction and commits it, which makes the handles
+    /// usable for the life of the env. `f` decides: commit (and return the handles) or abort.
+    ///
+    /// ```
+    /// use hedge::types::{Str, U32};
+    /// use hedge::{byteorder::BigEndian, CommitOrAbort, Database};
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(2).open(dir.path())? };
+    /// let wtxn = env.write_txn()?;
+    /// let _: Database<Str, U32<BigEndian>> = env
+    ///     .create_databases_and_commit(wtxn, |opener, wtxn| {
+    ///         opener.create_database(wtxn, Some("ages")).map(CommitOrAbort::<_, ()>::Commit)
+    ///     })?
+    ///     .unwrap_commit();
+    /// let rtxn = env.read_txn()?;
+    /// let ages: Option<Database<Str, U32<BigEndian>>> = env
+    ///     .open_databases_and_commit(rtxn, |opener, rtxn| {
+    ///         opener.open_database(rtxn, Some("ages")).map(CommitOrAbort::<_, ()>::Commit)
+    ///     })?
+    ///     .unwrap_commit();
+    /// assert!(ages.is_some());
+    /// # Ok(()) }
+    /// ```
+    pub fn open_databases_and_commit<'e, 'a: 'e, F, D, A, E>(
+        &'a self,
+        rtxn: RoTxn<'e, T>,
+        f: F,
+    ) -> std::result::Result<CommitOrAbort<D::Committed, A>, E>
+    where
+        F: FnOnce(&DatabaseOpener<'e, T>, &RoTxn<'e, T>) -> std::result::Result<CommitOrAbort<D, A>, E>,
+        D: OnCommit,
+        E: From<Error>,
+    {
+        let _serialised = self.inner.open_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let opener = DatabaseOpener { env: self, txn_ident: txn_ident(rtxn.raw()) };
+        match f(&opener, &rtxn)? {
+            CommitOrAbort::Commit(databases) => {
+                rtxn.commit()?;
+                Ok(CommitOrAbort::Commit(databases.on_commit(&CommitToken::new(self.ident()))))
+            }
+            CommitOrAbort::Abort(aborted) => Ok(CommitOrAbort::Abort(aborted)),
+        }
+    }
+
+    /// Creates (or opens) databases with a write transaction and commits it; see
+    /// [`open_databases_and_commit`](Self::open_databases_and_commit).
+    pub fn create_databases_and_commit<'e, 'a: 'e, F, D, A, E>(
+        &'a self,
+        mut wtxn: RwTxn<'e>,
+        f: F,
+    ) -> std::result::Result<CommitOrAbort<D::Committed, A>, E>
+    where
+        F: FnOnce(&DatabaseOpener<'e, T>, &mut RwTxn<'e>) -> std::result::Result<CommitOrAbort<D, A>, E>,
+        D: OnCommit,
+        E: From<Error>,
+    {
+        let _serialised = self.inner.open_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let opener = DatabaseOpener { env: self, txn_ident: txn_ident(wtxn.raw()) };
+        match f(&opener, &mut wtxn)? {
+            CommitOrAbort::Commit(databases) => {
+                wtxn.commit()?;
+                Ok(CommitOrAbort::Commit(databases.on_commit(&CommitToken::new(self.ident()))))
+            }
+            CommitOrAbort::Abort(aborted) => Ok(CommitOrAbort::Abort(aborted)),
+        }
+    }
+}
+
+/// A typed database: keys encoded and decoded by `KC`, values by `DC`, ordered by `C`
+/// (and duplicates by `CDUP`). `Copy`: a handle, valid for the life of its env.
+pub struct Database<'t, KC, DC, C = DefaultComparator, CDUP = DefaultComparator> {
+    env_ident: NonZeroUsize,
+    dbi: ffi::MDB_dbi,
+    marker: PhantomData<(&'t (), KC, DC, C, CDUP)>,
+}
+
+impl<KC, DC, C, CDUP> Clone for Database<'_, KC, DC, C, CDUP> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<KC, DC, C, CDUP> Copy for Database<'_, KC, DC, C, CDUP> {}
+
+impl<KC, DC, C, CDUP> fmt::Debug for Database<'_, KC, DC, C, CDUP> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Database")
+            .field("dbi", &self.dbi)
+            .field("key_codec", &std::any::type_name::<KC>())
+            .field("data_codec", &std::any::type_name::<DC>())
+            .finish()
+    }
+}
+
+impl<'t, KC, DC, C, CDUP> OnCommit for Database<'t, KC, DC, C, CDUP> {
+    type Committed = Database<'static, KC, DC, C, CDUP>;
+
+    fn on_commit(self, token: &CommitToken) -> Self::Committed {
+        assert_eq!(token.env_ident(), self.env_ident, "the commit token comes from another environment");
+        Database { env_ident: self.env_ident, dbi: self.dbi, marker: PhantomData }
+    }
+}
+
+fn encode<'a, X: BytesEncode<'a>>(item: &'a X::EItem) -> Result<Cow<'a, [u8]>> {
+    X::bytes_encode(item).map_err(Error::Encoding)
+}
+
+fn decode<'a, X: BytesDecode<'a>>(bytes: &'a [u8]) -> Result<X::DItem> {
+    X::bytes_decode(bytes).map_err(Error::Decoding)
+}
+
+impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
+    fn new(env_ident: NonZeroUsize, dbi: ffi::MDB_dbi) -> Self {
+        Database { env_ident, dbi, marker: PhantomData }
+    }
+
+    #[track_caller]
+    fn check<T>(&self, txn: &RoTxn<'_, T>) {
+        assert_same_env(self.env_ident, txn);
+    }
+
+    /// The value of `key`, decoded; `None` if absent. The value may borrow from the
+    /// transaction, so it cannot outlive it nor be held across a write.
+    pub fn get<'a, 'txn>(&self, txn: &'txn RoTxn, key: &'a KC::EItem) -> Result<Option<DC::DItem>>
+    where
+        KC: BytesEncode<'a>,
+        DC: BytesDecode<'txn>,
+    {
+        self.check(txn);
+        let key = encode::<KC>(key)?;
+        match txn.raw().get(self.dbi, &key)? {
+            Some(bytes) => decode::<DC>(bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Stores `data` under `key`, replacing a previous value (or adding a duplicate in a
+    /// `DUP_SORT` database).
+    pub fn put<'a>(&self, txn: &mut RwTxn, key: &'a KC::EItem, data: &'a DC::EItem) -> Result<()>
+    where
+        KC: BytesEncode<'a>,
+        DC: BytesEncode<'a>,
+    {
+        self.put_with_flags(txn, PutFlags::empty(), key, data)
+    }
+
+    /// [`put`](Self::put) with LMDB's put flags (`NO_OVERWRITE` → `MdbError::KeyExist` if
+    /// the key exists; `APPEND` → `KeyExist` if the key is not the largest; ...).
+    pub fn put_with_flags<'a>(
+        &self,
+        txn: &mut RwTxn,
+        flags: PutFlags,
+        key: &'a KC::EItem,
+        data: &'a DC::EItem,
+    ) -> Result<()>
+    where
+        KC: BytesEncode<'a>,
+        DC: BytesEncode<'a>,
+    {
+        self.check(txn);
+        let key = encode::<KC>(key)?;
+        let data = encode::<DC>(data)?;
+        // SAFETY: `txn` is borrowed mutably, so no value read through it is alive.
+        Ok(unsafe { txn.raw().put(self.dbi, &key, &data, flags.bits()) }?)
+    }
+
+    /// Deletes `key` (all its duplicates in a `DUP_SORT` database); `false` if it was absent.
+    pub fn delete<'a>(&self, txn: &mut RwTxn, key: &'a KC::EItem) -> Result<bool>
+    where
+        KC: BytesEncode<'a>,
+    {
+        self.check(txn);
+        let key = encode::<KC>(key)?;
+        // SAFETY: `txn` is borrowed mutably, so no value read through it is alive.
+        Ok(unsafe { txn.raw().del(self.dbi, &key, None) }?)
+    }
+
+    /// Removes every entry.
+    pub fn clear(&self, txn: &mut RwTxn) -> Result<()> {
+        self.check(txn);
+        // SAFETY: `txn` is borrowed mutably; the database itself stays (no delete).
+        Ok(unsafe { txn.raw().drop_db(self.dbi, false) }?)
+    }
+
+    /// Statistics of the database as this transaction sees it.
+    pub fn stat(&self, txn: &RoTxn) -> Result<DatabaseStat> {
+        self.check(txn);
+        Ok(txn.raw().stat(self.dbi)?.into())
+    }
+
+    /// The number of entries.
+    pub fn len(&self, txn: &RoTxn) -> Result<u64> {
+        Ok(self.stat(txn)?.entries as u64)
+    }
+
+    /// Whether the database has no entry.
+    pub fn is_empty(&self, txn: &RoTxn) -> Result<bool> {
+        Ok(self.len(txn)? == 0)
+    }
+
+    /// The same database with other codecs.
+    pub fn remap_types<KC2, DC2>(self) -> Database<'t, KC2, DC2, C, CDUP> {
+        Database::new(self.env_ident, self.dbi)
+    }
+
+    /// The same database with another key codec.
+    pub fn remap_key_type<KC2>(self) -> Database<'t, KC2, DC, C, CDUP> {
+        Database::new(self.env_ident, self.dbi)
+    }
+
+    /// The same database with another value codec.
+    pub fn remap_data_type<DC2>(self) -> Database<'t, KC, DC2, C, CDUP> {
+        Database::new(self.env_ident, self.dbi)
+    }
+
+    /// The same database, with values decoded only when asked ([`heed_types::LazyDecode`]).
+    pub fn lazily_decode_data(self) -> Database<'t, KC, heed_types::LazyDecode<DC>, C, CDUP> {
+        Database::new(self.env_ident, self.dbi)
     }
 }

@@ -27,7 +27,10 @@ pub use byteorder;
 pub use heed_traits::{BoxedError, BytesDecode, BytesEncode, Comparator, LexicographicComparator};
 pub use heed_types as types;
 
-pub use database::DatabaseStat;
+pub use database::{
+    Database, DatabaseOpenOptions, DatabaseOpener, DatabaseStat, DefaultComparator, IntegerComparator,
+    Unspecified,
+};
 pub use env::{
     env_closing_event, CommitOrAbort, CommitToken, CompactionOption, Env, EnvClosingEvent, EnvInfo,
     EnvOpenOptions, FlagSetMode, OnCommit,

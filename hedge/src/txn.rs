@@ -118,7 +118,6 @@ impl<'e, T> RoTxn<'e, T> {
         self.inner.txn.as_ref().expect("a transaction is only ended by consuming it")
     }
 
-    #[allow(dead_code)] // for the database layer, which comes next
     pub(crate) fn env_inner(&self) -> &EnvInner {
         self.inner.env.inner()
     }
@@ -141,7 +140,6 @@ impl<'e, T> RoTxn<'e, T> {
 
     /// Commits a read transaction: makes the database handles opened in it available to the
     /// whole env (`Env::open_databases_and_commit` does this for you).
-    #[allow(dead_code)] // for the database layer, which comes next
     pub(crate) fn commit(mut self) -> Result<()> {
         let txn = self.inner.txn.take().expect("a transaction is only ended by consuming it");
         let result = txn.commit().map_err(Error::from);
@@ -251,7 +249,6 @@ impl<'p> RwTxn<'p> {
         Ok(RoTxn::from_parts(txn, env, Some(&self.children)))
     }
 
-    #[allow(dead_code)] // for the database layer, which comes next
     pub(crate) fn raw(&self) -> &RawTxn {
         self.txn.raw()
     }

@@ -97,18 +97,15 @@ impl<T, E> From<CommitOrAbort<T, E>> for Result<T, E> {
 /// in it into handles usable for the life of the env ([`OnCommit`]).
 #[derive(Debug)]
 pub struct CommitToken {
-    #[allow(dead_code)] // for the database layer, which comes next
     env_ident: NonZeroUsize,
 }
 
 impl CommitToken {
-    #[allow(dead_code)] // for the database layer, which comes next
     pub(crate) fn new(env_ident: NonZeroUsize) -> CommitToken {
         CommitToken { env_ident }
     }
 
     /// Identifies the environment the commit happened in.
-    #[allow(dead_code)] // for the database layer, which comes next
     pub(crate) fn env_ident(&self) -> NonZeroUsize {
         self.env_ident
     }

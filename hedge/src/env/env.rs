@@ -36,7 +36,6 @@ impl<T> Env<T> {
     }
 
     /// Identifies this environment (for checking that a database belongs to it).
-    #[allow(dead_code)] // for the database layer, which comes next
     pub(crate) fn ident(&self) -> NonZeroUsize {
         NonZeroUsize::new(self.inner.raw.as_ptr() as usize).expect("an env pointer is never null")
     }

@@ -28,6 +28,8 @@ static OPENED: LazyLock<RwLock<HashMap<PathBuf, Arc<ClosingSignal>>>> = LazyLock
 pub(crate) struct EnvInner {
     pub(crate) raw: RawEnv,
     pub(crate) path: PathBuf,
+    /// Serialises the opening of database handles (`mdb_dbi_open` is not thread-safe).
+    pub(crate) open_lock: Mutex<()>,
     registration: Registration,
 }
 

@@ -149,7 +149,12 @@ impl<T: TlsUsage> EnvOpenOptions<T> {
         raw.open(&c_path, flags.bits(), 0o600)?;
         let closing = Arc::new(ClosingSignal::default());
         opened.insert(path.clone(), Arc::clone(&closing));
-        let inner = EnvInner { raw, path: path.clone(), registration: Registration { path, closing } };
+        let inner = EnvInner {
+            raw,
+            path: path.clone(),
+            open_lock: std::sync::Mutex::new(()),
+            registration: Registration { path, closing },
+        };
         Ok(Env::from_inner(Arc::new(inner)))
     }
 }

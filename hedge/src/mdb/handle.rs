@@ -212,3 +212,160 @@ impl RawEnv {
         Ok(std::fs::File::from(borrowed.try_clone_to_owned()?))
     }
 }
+
+fn val(bytes: &[u8]) -> ffi::MDB_val {
+    ffi::MDB_val { mv_size: bytes.len(), mv_data: bytes.as_ptr() as *mut _ }
+}
+
+/// The bytes an `MDB_val` returned by LMDB points to.
+///
+/// # Safety
+/// `v` must come from LMDB and the memory must stay valid for `'t`.
+unsafe fn slice<'t>(v: ffi::MDB_val) -> &'t [u8] {
+    if v.mv_size == 0 {
+        &[]
+    } else {
+        // SAFETY: the caller guarantees that LMDB's pointer is valid for 't.
+        unsafe { std::slice::from_raw_parts(v.mv_data as *const u8, v.mv_size) }
+    }
+}
+
+/// A comparator LMDB calls: `fn(a, b) -> c_int`.
+pub(crate) type CmpFn = unsafe extern "C" fn(*const ffi::MDB_val, *const ffi::MDB_val) -> c_int;
+
+impl RawTxn {
+    /// Opens (with `MDB_CREATE`: creates) a database handle.
+    pub(crate) fn dbi_open(&self, name: Option<&CStr>, flags: c_uint) -> Result<ffi::MDB_dbi, MdbError> {
+        let mut dbi = 0;
+        let name = name.map_or(ptr::null(), CStr::as_ptr);
+        // SAFETY: live txn; `name` is NUL-terminated or null and LMDB copies it.
+        mdb_result(unsafe { ffi::mdb_dbi_open(self.as_ptr(), name, flags, &mut dbi) })?;
+        Ok(dbi)
+    }
+
+    /// Installs key (`dup: false`) or duplicate (`dup: true`) comparators.
+    pub(crate) fn set_comparator(&self, dbi: ffi::MDB_dbi, cmp: CmpFn, dup: bool) -> Result<(), MdbError> {
+        // SAFETY: live txn; `cmp` is a plain function, valid forever.
+        mdb_result(unsafe {
+            if dup {
+                ffi::mdb_set_dupsort(self.as_ptr(), dbi, Some(cmp))
+            } else {
+                ffi::mdb_set_compare(self.as_ptr(), dbi, Some(cmp))
+            }
+        })
+    }
+
+    /// The value of `key`, valid while this txn lives and makes no write.
+    pub(crate) fn get<'t>(&'t self, dbi: ffi::MDB_dbi, key: &[u8]) -> Result<Option<&'t [u8]>, MdbError> {
+        let mut k = val(key);
+        let mut d = val(&[]);
+        // SAFETY: live txn, valid key and out-pointer.
+        match unsafe { ffi::mdb_get(self.as_ptr(), dbi, &mut k, &mut d) } {
+            // SAFETY: on success `d` points into the map or a dirty page, valid until the txn
+            // writes or ends, which the borrow of `self` and the contract of the `unsafe`
+            // write methods rule out for 't.
+            0 => Ok(Some(unsafe { slice(d) })),
+            rc if rc == ffi::MDB_NOTFOUND => Ok(None),
+            rc => Err(MdbError::from_err_code(rc)),
+        }
+    }
+
+    /// # Safety
+    /// No slice returned by a read of this txn may be used afterwards (a write may move the
+    /// pages they point into).
+    pub(crate) unsafe fn put(
+        &self,
+        dbi: ffi::MDB_dbi,
+        key: &[u8],
+        data: &[u8],
+        flags: c_uint,
+    ) -> Result<(), MdbError> {
+        let (mut k, mut d) = (val(key), val(data));
+        // SAFETY: live write txn; key and data outlive the call (LMDB copies them).
+        mdb_result(unsafe { ffi::mdb_put(self.as_ptr(), dbi, &mut k, &mut d, flags) })
+    }
+
+    /// Reserves `size` bytes for `key`'s value and returns where they are (uninitialised).
+    ///
+    /// # Safety
+    /// As [`put`](Self::put); the returned memory is valid for writes until the next write
+    /// or the end of the txn, and must not be read before it was written.
+    #[allow(dead_code)] // for put_reserved and DUP_SORT checks, which come next
+    pub(crate) unsafe fn reserve(
+        &self,
+        dbi: ffi::MDB_dbi,
+        key: &[u8],
+        size: usize,
+        flags: c_uint,
+    ) -> Result<*mut u8, MdbError> {
+        let mut k = val(key);
+        let mut d = ffi::MDB_val { mv_size: size, mv_data: ptr::null_mut() };
+        // SAFETY: live write txn; LMDB fills `d` with the reserved location.
+        mdb_result(unsafe { ffi::mdb_put(self.as_ptr(), dbi, &mut k, &mut d, flags | ffi::MDB_RESERVE) })?;
+        Ok(d.mv_data as *mut u8)
+    }
+
+    /// Deletes `key` (or one `key`/`data` duplicate); `false` if there was none.
+    ///
+    /// # Safety
+    /// As [`put`](Self::put).
+    pub(crate) unsafe fn del(
+        &self,
+        dbi: ffi::MDB_dbi,
+        key: &[u8],
+        data: Option<&[u8]>,
+    ) -> Result<bool, MdbError> {
+        let mut k = val(key);
+        let mut d = data.map(val);
+        let d_ptr = d.as_mut().map_or(ptr::null_mut(), |d| d as *mut ffi::MDB_val);
+        // SAFETY: live write txn; key/data outlive the call.
+        match unsafe { ffi::mdb_del(self.as_ptr(), dbi, &mut k, d_ptr) } {
+            0 => Ok(true),
+            rc if rc == ffi::MDB_NOTFOUND => Ok(false),
+            rc => Err(MdbError::from_err_code(rc)),
+        }
+    }
+
+    /// Empties the database (`delete: false`) or deletes it from the env (`true`).
+    ///
+    /// # Safety
+    /// As [`put`](Self::put); with `delete`, the handle must not be used again.
+    pub(crate) unsafe fn drop_db(&self, dbi: ffi::MDB_dbi, delete: bool) -> Result<(), MdbError> {
+        // SAFETY: live write txn, per the contract.
+        mdb_result(unsafe { ffi::mdb_drop(self.as_ptr(), dbi, c_int::from(delete)) })
+    }
+
+    pub(crate) fn stat(&self, dbi: ffi::MDB_dbi) -> Result<ffi::MDB_stat, MdbError> {
+        let mut st = MaybeUninit::uninit();
+        // SAFETY: valid out-pointer, live txn; filled on success.
+        mdb_result(unsafe { ffi::mdb_stat(self.as_ptr(), dbi, st.as_mut_ptr()) })?;
+        // SAFETY: mdb_stat returned success.
+        Ok(unsafe { st.assume_init() })
+    }
+
+    #[allow(dead_code)] // for put_reserved and DUP_SORT checks, which come next
+    pub(crate) fn dbi_flags(&self, dbi: ffi::MDB_dbi) -> Result<c_uint, MdbError> {
+        let mut flags = 0;
+        // SAFETY: valid out-pointer, live txn.
+        mdb_result(unsafe { ffi::mdb_dbi_flags(self.as_ptr(), dbi, &mut flags) })?;
+        Ok(flags)
+    }
+}
+
+/// Calls a Rust comparator from LMDB. A panic cannot unwind through C: it aborts.
+pub(crate) unsafe extern "C" fn compare_with<C: heed_traits::Comparator>(
+    a: *const ffi::MDB_val,
+    b: *const ffi::MDB_val,
+) -> c_int {
+    // SAFETY: LMDB passes two valid values that live for the duration of the call.
+    let (a, b) = unsafe { (slice(*a), slice(*b)) };
+    match std::panic::catch_unwind(|| C::compare(a, b)) {
+        Ok(std::cmp::Ordering::Less) => -1,
+        Ok(std::cmp::Ordering::Equal) => 0,
+        Ok(std::cmp::Ordering::Greater) => 1,
+        Err(_) => {
+            eprintln!("hedge: a key comparator panicked inside LMDB; aborting (it cannot unwind through C)");
+            std::process::abort()
+        }
+    }
+}

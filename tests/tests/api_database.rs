@@ -1,0 +1,168 @@
+//! hedge's databases with heed 0.23's API: opening, typed reads and writes, flags, errors.
+
+use hedge::byteorder::BigEndian;
+use hedge::types::{Bytes, Str, U32, U64};
+use hedge::{CommitOrAbort, Database, EnvOpenOptions, Error, MdbError, PutFlags};
+
+type BEU32 = U32<BigEndian>;
+
+fn env(dir: &tempfile::TempDir) -> hedge::Env {
+    // SAFETY (tests): the env files are only touched through hedge.
+    unsafe { EnvOpenOptions::new().max_dbs(4).map_size(16 * 4096 * 64).open(dir.path()) }.unwrap()
+}
+
+fn create<KC: 'static, DC: 'static>(env: &hedge::Env, name: Option<&str>) -> Database<'static, KC, DC> {
+    let wtxn = env.write_txn().unwrap();
+    env.create_databases_and_commit(wtxn, |opener, wtxn| {
+        opener.create_database(wtxn, name).map(CommitOrAbort::<_, ()>::Commit)
+    })
+    .unwrap()
+    .unwrap_commit()
+}
+
+#[test]
+fn typed_put_get_delete_len_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = env(&dir);
+    let db: Database<Str, BEU32> = create(&env, Some("ages"));
+    let mut wtxn = env.write_txn().unwrap();
+    assert!(db.is_empty(&wtxn).unwrap());
+    db.put(&mut wtxn, "alice", &31).unwrap();
+    db.put(&mut wtxn, "bob", &27).unwrap();
+    db.put(&mut wtxn, "alice", &32).unwrap();
+    assert_eq!(db.get(&wtxn, "alice").unwrap(), Some(32));
+    assert_eq!(db.len(&wtxn).unwrap(), 2);
+    assert!(db.delete(&mut wtxn, "bob").unwrap());
+    assert!(!db.delete(&mut wtxn, "bob").unwrap());
+    wtxn.commit().unwrap();
+
+    let rtxn = env.read_txn().unwrap();
+    assert_eq!(db.get(&rtxn, "alice").unwrap(), Some(32));
+    assert_eq!(db.get(&rtxn, "bob").unwrap(), None);
+    assert_eq!(db.stat(&rtxn).unwrap().entries, 1);
+    drop(rtxn);
+
+    let mut wtxn = env.write_txn().unwrap();
+    db.clear(&mut wtxn).unwrap();
+    assert_eq!(db.len(&wtxn).unwrap(), 0);
+    wtxn.commit().unwrap();
+}
+
+#[test]
+fn opening_a_missing_database_gives_none_and_databases_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = env(&dir);
+    let rtxn = env.read_txn().unwrap();
+    let missing: Option<Database<Str, Str>> = env
+        .open_databases_and_commit(rtxn, |o, rtxn| {
+            o.open_database(rtxn, Some("nope")).map(CommitOrAbort::<_, ()>::Commit)
+        })
+        .unwrap()
+        .unwrap_commit();
+    assert!(missing.is_none());
+
+    let db: Database<Str, Str> = create(&env, Some("kv"));
+    let mut wtxn = env.write_txn().unwrap();
+    db.put(&mut wtxn, "k", "v").unwrap();
+    wtxn.commit().unwrap();
+    let rtxn = env.read_txn().unwrap();
+    let again: Database<Str, Str> = env
+        .open_databases_and_commit(rtxn, |o, rtxn| {
+            o.open_database(rtxn, Some("kv")).map(CommitOrAbort::<_, ()>::Commit)
+        })
+        .unwrap()
+        .unwrap_commit()
+        .unwrap();
+    assert_eq!(again.get(&env.read_txn().unwrap(), "k").unwrap(), Some("v"));
+
+    // An aborting closure commits nothing.
+    let wtxn = env.write_txn().unwrap();
+    let aborted = env
+        .create_databases_and_commit(wtxn, |o, wtxn| {
+            o.create_database::<Str, Str>(wtxn, Some("never"))?;
+            Ok::<_, Error>(CommitOrAbort::<Database<Str, Str>, &str>::Abort("changed my mind"))
+        })
+        .unwrap();
+    assert_eq!(aborted.unwrap_abort(), "changed my mind");
+}
+
+#[test]
+fn put_flags_and_codec_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = env(&dir);
+    let db: Database<BEU32, Bytes> = create(&env, None);
+    let mut wtxn = env.write_txn().unwrap();
+    db.put(&mut wtxn, &1, b"one").unwrap();
+    let err = db.put_with_flags(&mut wtxn, PutFlags::NO_OVERWRITE, &1, b"uno").unwrap_err();
+    assert!(matches!(err, Error::Mdb(MdbError::KeyExist)), "{err:?}");
+    db.put_with_flags(&mut wtxn, PutFlags::APPEND, &5, b"five").unwrap();
+    let err = db.put_with_flags(&mut wtxn, PutFlags::APPEND, &3, b"three").unwrap_err();
+    assert!(matches!(err, Error::Mdb(MdbError::KeyExist)), "APPEND out of order: {err:?}");
+    assert_eq!(db.get(&wtxn, &1).unwrap(), Some(&b"one"[..]));
+
+    // A value of the wrong size for a fixed-size codec is a Decoding error, not a panic.
+    let as_u64 = db.remap_data_type::<U64<BigEndian>>();
+    let err = as_u64.get(&wtxn, &1).unwrap_err();
+    assert!(matches!(err, Error::Decoding(_)), "{err:?}");
+    assert!(err.to_string().starts_with("error while decoding"), "{err}");
+    wtxn.commit().unwrap();
+}
+
+#[test]
+fn map_full_then_resize() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = env(&dir);
+    let db: Database<BEU32, Bytes> = create(&env, None);
+    let value = vec![7u8; 12 * 1024];
+    let mut wtxn = env.write_txn().unwrap();
+    let mut full = None;
+    for i in 0..10_000u32 {
+        if let Err(e) = db.put(&mut wtxn, &i, &value) {
+            full = Some(e);
+            break;
+        }
+    }
+    assert!(matches!(full, Some(Error::Mdb(MdbError::MapFull))), "{full:?}");
+    wtxn.abort();
+    // SAFETY: no transaction of this env is live.
+    unsafe { env.resize(64 * 1024 * 1024) }.unwrap();
+    let mut wtxn = env.write_txn().unwrap();
+    for i in 0..1000u32 {
+        db.put(&mut wtxn, &i, &value).unwrap();
+    }
+    wtxn.commit().unwrap();
+    assert_eq!(db.len(&env.read_txn().unwrap()).unwrap(), 1000);
+}
+
+#[test]
+#[should_panic(expected = "another environment")]
+fn a_database_of_one_env_with_a_txn_of_another_panics() {
+    let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (e1, e2) = (env(&d1), env(&d2));
+    let db: Database<Str, Str> = create(&e1, None);
+    let rtxn = e2.read_txn().unwrap();
+    let _ = db.get(&rtxn, "k");
+}
+
+#[test]
+fn nested_readers_read_uncommitted_typed_values_on_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = env(&dir);
+    let db: Database<BEU32, BEU32> = create(&env, None);
+    let mut wtxn = env.write_txn().unwrap();
+    for i in 0..10_000u32 {
+        db.put(&mut wtxn, &i, &(i * 2)).unwrap();
+    }
+    let readers: Vec<_> = (0..4).map(|_| wtxn.nested_read_txn().unwrap()).collect();
+    std::thread::scope(|s| {
+        for (t, rtxn) in readers.into_iter().enumerate() {
+            s.spawn(move || {
+                for i in (t as u32..10_000).step_by(4) {
+                    assert_eq!(db.get(&rtxn, &i).unwrap(), Some(i * 2));
+                }
+            });
+        }
+    });
+    db.put(&mut wtxn, &0, &1).unwrap();
+    wtxn.commit().unwrap();
+}
