@@ -2,17 +2,143 @@
 //! upstream source with hedge's patch series (concurrent nested read-only transactions of
 //! a write transaction; `MDB_RESERVE` on overflow pages without wasted copies).
 //!
-//! The crate is being built up issue by issue; today it offers LMDB's error codes as
-//! [`MdbError`] and [`lmdb_version`]. Code written for heed keeps its names:
+//! Code written for heed 0.23 keeps its names: `heed = { package = "hedge", ... }`. The
+//! crate is being built up issue by issue; today it has environments, transactions
+//! (nested ones included), database opening and the core typed reads and writes.
 //!
 //! ```
-//! use hedge::MdbError;
+//! use hedge::types::{Str, U32};
+//! use hedge::{byteorder::BigEndian, CommitOrAbort, Database, EnvOpenOptions};
 //!
-//! let err = MdbError::from_err_code(-30798);
-//! assert_eq!(err, MdbError::NotFound);
-//! assert!(err.not_found());
-//! assert_eq!(err.to_string(), "MDB_NOTFOUND: No matching key/data pair found");
+//! # fn main() -> hedge::Result<()> {
+//! # let dir = tempfile::tempdir()?;
+//! let env = unsafe { EnvOpenOptions::new().max_dbs(1).open(dir.path())? };
+//! let wtxn = env.write_txn()?;
+//! let db: Database<Str, U32<BigEndian>> = env
+//!     .create_databases_and_commit(wtxn, |opener, wtxn| {
+//!         opener.create_database(wtxn, Some("ages")).map(CommitOrAbort::<_, ()>::Commit)
+//!     })?
+//!     .unwrap_commit();
+//!
+//! let mut wtxn = env.write_txn()?;
+//! db.put(&mut wtxn, "alice", &31)?;
+//! // Read the uncommitted state from another thread through a nested read transaction.
+//! let reader = wtxn.nested_read_txn()?;
+//! std::thread::scope(|s| {
+//!     s.spawn(move || assert_eq!(db.get(&reader, "alice").unwrap(), Some(31)));
+//! });
+//! db.put(&mut wtxn, "bob", &27)?;
+//! wtxn.commit()?;
+//! let rtxn = env.read_txn()?;
+//! assert_eq!(db.len(&rtxn)?, 2);
+//! # Ok(()) }
 //! ```
+//!
+//! # Rules the compiler enforces
+//!
+//! Each example below is refused at compile time (they run as `compile_fail` tests).
+//!
+//! A value read from a transaction cannot outlive it:
+//!
+//! ```compile_fail
+//! # use hedge::types::Str; use hedge::{CommitOrAbort, Database};
+//! # fn main() -> hedge::Result<()> { let dir = tempfile::tempdir()?;
+//! # let env = unsafe { hedge::EnvOpenOptions::new().open(dir.path())? };
+//! # let wtxn = env.write_txn()?;
+//! # let db: Database<Str, Str> = env.create_databases_and_commit(wtxn, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+//! let value = {
+//!     let rtxn = env.read_txn()?;
+//!     db.get(&rtxn, "k")?
+//! };
+//! # drop(value); Ok(()) }
+//! ```
+//!
+//! nor be held across a write of the same transaction:
+//!
+//! ```compile_fail
+//! # use hedge::types::Str; use hedge::{CommitOrAbort, Database};
+//! # fn main() -> hedge::Result<()> { let dir = tempfile::tempdir()?;
+//! # let env = unsafe { hedge::EnvOpenOptions::new().open(dir.path())? };
+//! # let wtxn = env.write_txn()?;
+//! # let db: Database<Str, Str> = env.create_databases_and_commit(wtxn, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+//! let mut wtxn = env.write_txn()?;
+//! let value = db.get(&wtxn, "k")?;
+//! db.put(&mut wtxn, "k", "new")?;
+//! drop(value);
+//! # Ok(()) }
+//! ```
+//!
+//! A write transaction cannot write while a nested read transaction of it lives:
+//!
+//! ```compile_fail
+//! # use hedge::types::Str; use hedge::{CommitOrAbort, Database};
+//! # fn main() -> hedge::Result<()> { let dir = tempfile::tempdir()?;
+//! # let env = unsafe { hedge::EnvOpenOptions::new().open(dir.path())? };
+//! # let wtxn = env.write_txn()?;
+//! # let db: Database<Str, Str> = env.create_databases_and_commit(wtxn, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+//! let mut wtxn = env.write_txn()?;
+//! let reader = wtxn.nested_read_txn()?;
+//! db.put(&mut wtxn, "k", "v")?;
+//! drop(reader);
+//! # Ok(()) }
+//! ```
+//!
+//! nor commit, abort or be dropped:
+//!
+//! ```compile_fail
+//! # fn main() -> hedge::Result<()> { let dir = tempfile::tempdir()?;
+//! # let env = unsafe { hedge::EnvOpenOptions::new().open(dir.path())? };
+//! let wtxn = env.write_txn()?;
+//! let reader = wtxn.nested_read_txn()?;
+//! wtxn.commit()?;
+//! drop(reader);
+//! # Ok(()) }
+//! ```
+//!
+//! ```compile_fail
+//! # fn main() -> hedge::Result<()> { let dir = tempfile::tempdir()?;
+//! # let env = unsafe { hedge::EnvOpenOptions::new().open(dir.path())? };
+//! let wtxn = env.write_txn()?;
+//! let reader = wtxn.nested_read_txn()?;
+//! drop(wtxn);
+//! drop(reader);
+//! # Ok(()) }
+//! ```
+//!
+//! A nested write transaction borrows its parent mutably:
+//!
+//! ```compile_fail
+//! # fn main() -> hedge::Result<()> { let dir = tempfile::tempdir()?;
+//! # let env = unsafe { hedge::EnvOpenOptions::new().open(dir.path())? };
+//! let mut parent = env.write_txn()?;
+//! let child = env.nested_write_txn(&mut parent)?;
+//! parent.commit()?;
+//! child.commit()?;
+//! # Ok(()) }
+//! ```
+//!
+//! A read transaction of a TLS env stays on its thread:
+//!
+//! ```compile_fail
+//! # fn main() -> hedge::Result<()> { let dir = tempfile::tempdir()?;
+//! # let env = unsafe { hedge::EnvOpenOptions::new().open(dir.path())? };
+//! fn send<T: Send>(_: T) {}
+//! send(env.read_txn()?);
+//! # Ok(()) }
+//! ```
+//!
+//! and no transaction is shared between threads; nested readers move, they are not `Sync`:
+//!
+//! ```compile_fail
+//! # fn main() -> hedge::Result<()> { let dir = tempfile::tempdir()?;
+//! # let env = unsafe { hedge::EnvOpenOptions::new().open(dir.path())? };
+//! fn sync<T: Sync>(_: &T) {}
+//! let wtxn = env.write_txn()?;
+//! sync(&wtxn.nested_read_txn()?);
+//! # Ok(()) }
+//! ```
+//!
+//! (A nested reader is `Send`, which the example at the top of this page uses.)
 
 #![deny(missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
