@@ -11,8 +11,9 @@ use std::{fmt, io};
 
 use heed_traits::{BytesDecode, BytesEncode, Comparator, LexicographicComparator};
 
+use crate::iter::{RoIter, RoRevIter};
 use crate::mdb::ffi;
-use crate::mdb::handle::{compare_with, RawTxn};
+use crate::mdb::handle::{compare_with, RawCursor, RawTxn};
 use crate::{
     CommitOrAbort, CommitToken, DatabaseFlags, Env, Error, OnCommit, PutFlags, Result, RoTxn, RwTxn,
 };
@@ -473,6 +474,55 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     /// Whether the database has no entry.
     pub fn is_empty(&self, txn: &RoTxn) -> Result<bool> {
         Ok(self.len(txn)? == 0)
+    }
+
+    /// The first entry in key order, or `None` if the database is empty.
+    pub fn first<'txn>(&self, txn: &'txn RoTxn) -> Result<Option<(KC::DItem, DC::DItem)>>
+    where
+        KC: BytesDecode<'txn>,
+        DC: BytesDecode<'txn>,
+    {
+        self.iter(txn)?.next().transpose()
+    }
+
+    /// The last entry in key order, or `None` if the database is empty.
+    pub fn last<'txn>(&self, txn: &'txn RoTxn) -> Result<Option<(KC::DItem, DC::DItem)>>
+    where
+        KC: BytesDecode<'txn>,
+        DC: BytesDecode<'txn>,
+    {
+        self.rev_iter(txn)?.next().transpose()
+    }
+
+    /// Every entry in key order (every value of each key in a `DUP_SORT` database; see
+    /// [`RoIter::move_between_keys`]).
+    ///
+    /// ```
+    /// use hedge::types::{Str, U32};
+    /// use hedge::{byteorder::BigEndian, CommitOrAbort, Database};
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { hedge::EnvOpenOptions::new().open(dir.path())? };
+    /// # let wtxn = env.write_txn()?;
+    /// # let db: Database<U32<BigEndian>, Str> = env.create_databases_and_commit(wtxn, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// for (i, name) in ["zero", "one", "two"].into_iter().enumerate().rev() {
+    ///     db.put(&mut wtxn, &(i as u32), name)?;
+    /// }
+    /// let all: Vec<(u32, &str)> = db.iter(&wtxn)?.collect::<hedge::Result<_>>()?;
+    /// assert_eq!(all, [(0, "zero"), (1, "one"), (2, "two")]);
+    /// assert_eq!(db.last(&wtxn)?, Some((2, "two")));
+    /// # Ok(()) }
+    /// ```
+    pub fn iter<'txn>(&self, txn: &'txn RoTxn) -> Result<RoIter<'txn, KC, DC>> {
+        self.check(txn);
+        Ok(RoIter::new(RawCursor::open(txn.raw(), self.dbi)?))
+    }
+
+    /// Every entry in reverse key order.
+    pub fn rev_iter<'txn>(&self, txn: &'txn RoTxn) -> Result<RoRevIter<'txn, KC, DC>> {
+        self.check(txn);
+        Ok(RoRevIter::new(RawCursor::open(txn.raw(), self.dbi)?))
     }
 
     /// The same database with other codecs.

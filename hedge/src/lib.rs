@@ -146,6 +146,7 @@
 mod database;
 mod env;
 mod error;
+mod iter;
 mod mdb;
 mod txn;
 
@@ -162,6 +163,7 @@ pub use env::{
     EnvOpenOptions, FlagSetMode, OnCommit,
 };
 pub use error::{Error, Result};
+pub use iter::{iteration_method, RoIter, RoRevIter};
 pub use mdb::error::MdbError;
 pub use mdb::flags::{DatabaseFlags, EnvFlags, PutFlags};
 pub use mdb::version::{lmdb_version, LmdbVersion};

@@ -166,3 +166,58 @@ fn nested_readers_read_uncommitted_typed_values_on_threads() {
     db.put(&mut wtxn, &0, &1).unwrap();
     wtxn.commit().unwrap();
 }
+
+#[test]
+fn iteration_forwards_backwards_and_between_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = env(&dir);
+    let db: Database<BEU32, Str> = create(&env, None);
+    let rtxn = env.read_txn().unwrap();
+    assert_eq!(db.first(&rtxn).unwrap(), None);
+    assert_eq!(db.last(&rtxn).unwrap(), None);
+    assert_eq!(db.iter(&rtxn).unwrap().count(), 0);
+    drop(rtxn);
+
+    let mut wtxn = env.write_txn().unwrap();
+    for i in (0..100u32).rev() {
+        db.put(&mut wtxn, &i, &format!("v{i}")).unwrap();
+    }
+    let keys: Vec<u32> = db.iter(&wtxn).unwrap().map(|r| r.unwrap().0).collect();
+    assert_eq!(keys, (0..100).collect::<Vec<_>>());
+    let rev: Vec<u32> = db.rev_iter(&wtxn).unwrap().map(|r| r.unwrap().0).collect();
+    assert_eq!(rev, (0..100).rev().collect::<Vec<_>>());
+    assert_eq!(db.first(&wtxn).unwrap(), Some((0, "v0")));
+    assert_eq!(db.last(&wtxn).unwrap(), Some((99, "v99")));
+
+    // A value the codec cannot decode surfaces as an Err item, then the iterator goes on.
+    let raw = db.remap_data_type::<Bytes>();
+    raw.put(&mut wtxn, &50, &[0xff, 0xfe][..]).unwrap();
+    let decoded: Vec<_> = db.iter(&wtxn).unwrap().collect();
+    assert_eq!(decoded.len(), 100);
+    assert!(matches!(decoded[50], Err(Error::Decoding(_))));
+    wtxn.commit().unwrap();
+
+    // DUP_SORT: every value, or one entry per key.
+    let wtxn = env.write_txn().unwrap();
+    let dups: Database<Str, Str> = env
+        .create_databases_and_commit(wtxn, |o, wtxn| {
+            let mut opts = o.database_options().types::<Str, Str>();
+            opts.name("dups").flags(hedge::DatabaseFlags::DUP_SORT);
+            opts.create(wtxn).map(CommitOrAbort::<_, ()>::Commit)
+        })
+        .unwrap()
+        .unwrap_commit();
+    let mut wtxn = env.write_txn().unwrap();
+    for (k, v) in [("a", "1"), ("a", "2"), ("b", "1"), ("a", "0")] {
+        dups.put(&mut wtxn, k, v).unwrap();
+    }
+    let all: Vec<(&str, &str)> = dups.iter(&wtxn).unwrap().map(Result::unwrap).collect();
+    assert_eq!(all, [("a", "0"), ("a", "1"), ("a", "2"), ("b", "1")]);
+    let keys: Vec<&str> = dups.iter(&wtxn).unwrap().move_between_keys().map(|r| r.unwrap().0).collect();
+    assert_eq!(keys, ["a", "b"]);
+    let rev_keys: Vec<&str> =
+        dups.rev_iter(&wtxn).unwrap().move_between_keys().map(|r| r.unwrap().0).collect();
+    assert_eq!(rev_keys, ["b", "a"]);
+    assert_eq!(dups.len(&wtxn).unwrap(), 4);
+    wtxn.commit().unwrap();
+}

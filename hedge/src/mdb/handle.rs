@@ -369,3 +369,48 @@ pub(crate) unsafe extern "C" fn compare_with<C: heed_traits::Comparator>(
         }
     }
 }
+
+/// An `MDB_cursor` of a transaction borrowed for `'t`, closed on drop.
+pub(crate) struct RawCursor<'t> {
+    ptr: NonNull<ffi::MDB_cursor>,
+    _txn: std::marker::PhantomData<&'t RawTxn>,
+}
+
+impl<'t> RawCursor<'t> {
+    pub(crate) fn open(txn: &'t RawTxn, dbi: ffi::MDB_dbi) -> Result<RawCursor<'t>, MdbError> {
+        let mut cursor = ptr::null_mut();
+        // SAFETY: live txn, valid out-pointer; the cursor cannot outlive the txn ('t).
+        mdb_result(unsafe { ffi::mdb_cursor_open(txn.as_ptr(), dbi, &mut cursor) })?;
+        Ok(RawCursor {
+            ptr: NonNull::new(cursor).expect("null cursor on success"),
+            _txn: std::marker::PhantomData,
+        })
+    }
+
+    /// One cursor operation; `key` is the input of positioning ops (`MDB_SET_RANGE`, ...).
+    /// Returns the entry the cursor is on, or `None` at the end (`MDB_NOTFOUND`). The slices
+    /// stay valid while the txn lives and makes no write.
+    pub(crate) fn get(
+        &mut self,
+        op: ffi::MDB_cursor_op,
+        key: Option<&[u8]>,
+    ) -> Result<Option<(&'t [u8], &'t [u8])>, MdbError> {
+        let mut k = key.map_or(val(&[]), val);
+        let mut d = val(&[]);
+        // SAFETY: live cursor; the input key outlives the call; outputs are written by LMDB.
+        match unsafe { ffi::mdb_cursor_get(self.ptr.as_ptr(), &mut k, &mut d, op) } {
+            // SAFETY: on success both point into the map or a dirty page of a txn borrowed
+            // for 't, which makes no write while this cursor is used (typed layer).
+            0 => Ok(Some(unsafe { (slice(k), slice(d)) })),
+            rc if rc == ffi::MDB_NOTFOUND => Ok(None),
+            rc => Err(MdbError::from_err_code(rc)),
+        }
+    }
+}
+
+impl Drop for RawCursor<'_> {
+    fn drop(&mut self) {
+        // SAFETY: the cursor is owned and its txn is still live ('t).
+        unsafe { ffi::mdb_cursor_close(self.ptr.as_ptr()) }
+    }
+}

@@ -1,0 +1,159 @@
+//! Iterators over a database, with heed 0.23's types.
+
+use std::marker::PhantomData;
+
+use heed_traits::BytesDecode;
+
+use crate::mdb::ffi;
+use crate::mdb::handle::RawCursor;
+use crate::{Error, Result};
+
+pub mod iteration_method {
+    //! How an iterator moves in a `DUP_SORT` database: through every value
+    //! ([`MoveThroughDuplicateValues`], the default), from key to key
+    //! ([`MoveBetweenKeys`]), or through the values of one key ([`MoveOnCurrentKeyDuplicates`]).
+
+    use crate::mdb::ffi;
+
+    /// An iteration method: the cursor operations that move forwards and backwards.
+    pub trait IterationMethod {
+        #[doc(hidden)]
+        const NEXT: ffi::MDB_cursor_op;
+        #[doc(hidden)]
+        const PREV: ffi::MDB_cursor_op;
+    }
+
+    /// Visit every value of every key.
+    #[derive(Debug, Clone, Copy)]
+    pub enum MoveThroughDuplicateValues {}
+
+    impl IterationMethod for MoveThroughDuplicateValues {
+        const NEXT: ffi::MDB_cursor_op = ffi::MDB_NEXT;
+        const PREV: ffi::MDB_cursor_op = ffi::MDB_PREV;
+    }
+
+    /// Visit each key once (its first value).
+    #[derive(Debug, Clone, Copy)]
+    pub enum MoveBetweenKeys {}
+
+    impl IterationMethod for MoveBetweenKeys {
+        const NEXT: ffi::MDB_cursor_op = ffi::MDB_NEXT_NODUP;
+        const PREV: ffi::MDB_cursor_op = ffi::MDB_PREV_NODUP;
+    }
+
+    /// Visit the values of the current key only.
+    #[derive(Debug, Clone, Copy)]
+    pub enum MoveOnCurrentKeyDuplicates {}
+
+    impl IterationMethod for MoveOnCurrentKeyDuplicates {
+        const NEXT: ffi::MDB_cursor_op = ffi::MDB_NEXT_DUP;
+        const PREV: ffi::MDB_cursor_op = ffi::MDB_PREV_DUP;
+    }
+}
+
+use iteration_method::{IterationMethod, MoveBetweenKeys, MoveThroughDuplicateValues};
+
+fn decode_pair<'txn, KC, DC>(
+    entry: Option<(&'txn [u8], &'txn [u8])>,
+) -> Option<Result<(KC::DItem, DC::DItem)>>
+where
+    KC: BytesDecode<'txn>,
+    DC: BytesDecode<'txn>,
+{
+    entry.map(|(k, v)| {
+        let key = KC::bytes_decode(k).map_err(Error::Decoding)?;
+        let data = DC::bytes_decode(v).map_err(Error::Decoding)?;
+        Ok((key, data))
+    })
+}
+
+macro_rules! read_iterator {
+    ($(#[$doc:meta])* $name:ident, $first:expr, $step:ident) => {
+        $(#[$doc])*
+        pub struct $name<'txn, KC, DC, IM = MoveThroughDuplicateValues> {
+            cursor: RawCursor<'txn>,
+            started: bool,
+            done: bool,
+            marker: PhantomData<(KC, DC, IM)>,
+        }
+
+        impl<'txn, KC, DC, IM> $name<'txn, KC, DC, IM> {
+            pub(crate) fn new(cursor: RawCursor<'txn>) -> Self {
+                $name { cursor, started: false, done: false, marker: PhantomData }
+            }
+
+            fn retype<KC2, DC2, IM2>(self) -> $name<'txn, KC2, DC2, IM2> {
+                $name { cursor: self.cursor, started: self.started, done: self.done, marker: PhantomData }
+            }
+
+            /// Visit each key once, even in a `DUP_SORT` database.
+            pub fn move_between_keys(self) -> $name<'txn, KC, DC, MoveBetweenKeys> {
+                self.retype()
+            }
+
+            /// Visit every value of every key (the default).
+            pub fn move_through_duplicate_values(self) -> $name<'txn, KC, DC, MoveThroughDuplicateValues> {
+                self.retype()
+            }
+
+            /// The same iterator with other codecs.
+            pub fn remap_types<KC2, DC2>(self) -> $name<'txn, KC2, DC2, IM> {
+                self.retype()
+            }
+
+            /// The same iterator with another key codec.
+            pub fn remap_key_type<KC2>(self) -> $name<'txn, KC2, DC, IM> {
+                self.retype()
+            }
+
+            /// The same iterator with another value codec.
+            pub fn remap_data_type<DC2>(self) -> $name<'txn, KC, DC2, IM> {
+                self.retype()
+            }
+
+            /// The same iterator, with values decoded only when asked.
+            pub fn lazily_decode_data(self) -> $name<'txn, KC, heed_types::LazyDecode<DC>, IM> {
+                self.retype()
+            }
+        }
+
+        impl<'txn, KC, DC, IM> Iterator for $name<'txn, KC, DC, IM>
+        where
+            KC: BytesDecode<'txn>,
+            DC: BytesDecode<'txn>,
+            IM: IterationMethod,
+        {
+            type Item = Result<(KC::DItem, DC::DItem)>;
+
+            fn next(&mut self) -> Option<Self::Item> {
+                if self.done {
+                    return None;
+                }
+                let op = if self.started { IM::$step } else { $first };
+                self.started = true;
+                match self.cursor.get(op, None) {
+                    Ok(entry) => {
+                        if entry.is_none() {
+                            self.done = true;
+                        }
+                        decode_pair::<KC, DC>(entry)
+                    }
+                    Err(e) => {
+                        self.done = true;
+                        Some(Err(e.into()))
+                    }
+                }
+            }
+        }
+    };
+}
+
+read_iterator!(
+    /// Iterates over a database in key order; from [`Database::iter`](crate::Database::iter).
+    RoIter, ffi::MDB_FIRST, NEXT
+);
+read_iterator!(
+    /// Iterates over a database in reverse key order; from
+    /// [`Database::rev_iter`](crate::Database::rev_iter).
+    RoRevIter, ffi::MDB_LAST, PREV
+);
