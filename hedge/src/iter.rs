@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 use heed_traits::BytesDecode;
 
 use crate::mdb::ffi;
-use crate::mdb::handle::RawCursor;
+use crate::mdb::handle::{Entry, RawCursor};
 use crate::{Error, Result};
 
 pub mod iteration_method {

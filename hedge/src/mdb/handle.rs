@@ -370,6 +370,9 @@ pub(crate) unsafe extern "C" fn compare_with<C: heed_traits::Comparator>(
     }
 }
 
+/// A key and value as LMDB stores them, valid while their txn lives and makes no write.
+pub(crate) type Entry<'t> = (&'t [u8], &'t [u8]);
+
 /// An `MDB_cursor` of a transaction borrowed for `'t`, closed on drop.
 pub(crate) struct RawCursor<'t> {
     ptr: NonNull<ffi::MDB_cursor>,
@@ -394,7 +397,7 @@ impl<'t> RawCursor<'t> {
         &mut self,
         op: ffi::MDB_cursor_op,
         key: Option<&[u8]>,
-    ) -> Result<Option<(&'t [u8], &'t [u8])>, MdbError> {
+    ) -> Result<Option<Entry<'t>>, MdbError> {
         let mut k = key.map_or(val(&[]), val);
         let mut d = val(&[]);
         // SAFETY: live cursor; the input key outlives the call; outputs are written by LMDB.
