@@ -53,9 +53,7 @@ pub mod iteration_method {
 
 use iteration_method::{IterationMethod, MoveBetweenKeys, MoveThroughDuplicateValues};
 
-fn decode_pair<'txn, KC, DC>(
-    entry: Option<(&'txn [u8], &'txn [u8])>,
-) -> Option<Result<(KC::DItem, DC::DItem)>>
+fn decode_pair<'txn, KC, DC>(entry: Option<Entry<'txn>>) -> Option<Result<(KC::DItem, DC::DItem)>>
 where
     KC: BytesDecode<'txn>,
     DC: BytesDecode<'txn>,
