@@ -11,7 +11,10 @@ use std::{fmt, io};
 
 use heed_traits::{BytesDecode, BytesEncode, Comparator, LexicographicComparator};
 
-use crate::iter::{RoIter, RoRevIter};
+use std::ops::{Bound, RangeBounds};
+
+use crate::bounded::{owned, position, Bounds, Engine, RoPrefix, RoRange, RoRevPrefix, RoRevRange};
+use crate::iter::{decode_entry, RoIter, RoRevIter};
 use crate::mdb::ffi;
 use crate::mdb::handle::{compare_with, RawCursor, RawTxn};
 use crate::{
@@ -523,6 +526,176 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     pub fn rev_iter<'txn>(&self, txn: &'txn RoTxn) -> Result<RoRevIter<'txn, KC, DC>> {
         self.check(txn);
         Ok(RoRevIter::new(RawCursor::open(txn.raw(), self.dbi)?))
+    }
+
+    fn nearest<'a, 'txn>(
+        &self,
+        txn: &'txn RoTxn,
+        key: &'a KC::EItem,
+        greater: bool,
+        or_equal: bool,
+    ) -> Result<Option<(KC::DItem, DC::DItem)>>
+    where
+        KC: BytesEncode<'a> + BytesDecode<'txn>,
+        DC: BytesDecode<'txn>,
+        C: Comparator,
+    {
+        self.check(txn);
+        let key = encode::<KC>(key)?;
+        let mut cursor = RawCursor::open(txn.raw(), self.dbi)?;
+        position::<C>(&mut cursor, &key, greater, or_equal)?.map(decode_entry::<KC, DC>).transpose()
+    }
+
+    /// The entry with the greatest key strictly lower than `key`.
+    pub fn get_lower_than<'a, 'txn>(
+        &self,
+        txn: &'txn RoTxn,
+        key: &'a KC::EItem,
+    ) -> Result<Option<(KC::DItem, DC::DItem)>>
+    where
+        KC: BytesEncode<'a> + BytesDecode<'txn>,
+        DC: BytesDecode<'txn>,
+        C: Comparator,
+    {
+        self.nearest(txn, key, false, false)
+    }
+
+    /// The entry with the greatest key lower than or equal to `key`.
+    pub fn get_lower_than_or_equal_to<'a, 'txn>(
+        &self,
+        txn: &'txn RoTxn,
+        key: &'a KC::EItem,
+    ) -> Result<Option<(KC::DItem, DC::DItem)>>
+    where
+        KC: BytesEncode<'a> + BytesDecode<'txn>,
+        DC: BytesDecode<'txn>,
+        C: Comparator,
+    {
+        self.nearest(txn, key, false, true)
+    }
+
+    /// The entry with the smallest key strictly greater than `key`.
+    pub fn get_greater_than<'a, 'txn>(
+        &self,
+        txn: &'txn RoTxn,
+        key: &'a KC::EItem,
+    ) -> Result<Option<(KC::DItem, DC::DItem)>>
+    where
+        KC: BytesEncode<'a> + BytesDecode<'txn>,
+        DC: BytesDecode<'txn>,
+        C: Comparator,
+    {
+        self.nearest(txn, key, true, false)
+    }
+
+    /// The entry with the smallest key greater than or equal to `key`.
+    pub fn get_greater_than_or_equal_to<'a, 'txn>(
+        &self,
+        txn: &'txn RoTxn,
+        key: &'a KC::EItem,
+    ) -> Result<Option<(KC::DItem, DC::DItem)>>
+    where
+        KC: BytesEncode<'a> + BytesDecode<'txn>,
+        DC: BytesDecode<'txn>,
+        C: Comparator,
+    {
+        self.nearest(txn, key, true, true)
+    }
+
+    fn engine<'a, 'txn, R>(&self, txn: &'txn RoTxn, range: &'a R, forward: bool) -> Result<Engine<'txn>>
+    where
+        KC: BytesEncode<'a>,
+        R: RangeBounds<KC::EItem>,
+    {
+        self.check(txn);
+        let bound = |b: Bound<&'a KC::EItem>| -> Result<Bound<Vec<u8>>> {
+            Ok(match b {
+                Bound::Included(item) => owned(Bound::Included(&encode::<KC>(item)?)),
+                Bound::Excluded(item) => owned(Bound::Excluded(&encode::<KC>(item)?)),
+                Bound::Unbounded => Bound::Unbounded,
+            })
+        };
+        let bounds = Bounds::Range { start: bound(range.start_bound())?, end: bound(range.end_bound())? };
+        Ok(Engine::new(RawCursor::open(txn.raw(), self.dbi)?, bounds, forward))
+    }
+
+    /// The entries whose keys are in `range`, in key order.
+    ///
+    /// ```
+    /// use hedge::types::{Str, U32};
+    /// use hedge::{byteorder::BigEndian, CommitOrAbort, Database};
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { hedge::EnvOpenOptions::new().open(dir.path())? };
+    /// # let wtxn = env.write_txn()?;
+    /// # let db: Database<U32<BigEndian>, Str> = env.create_databases_and_commit(wtxn, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// for i in 0..10u32 {
+    ///     db.put(&mut wtxn, &i, "x")?;
+    /// }
+    /// let keys: Vec<u32> = db.range(&wtxn, &(3..6))?.map(|r| r.map(|(k, _)| k)).collect::<hedge::Result<_>>()?;
+    /// assert_eq!(keys, [3, 4, 5]);
+    /// # Ok(()) }
+    /// ```
+    pub fn range<'a, 'txn, R>(&self, txn: &'txn RoTxn, range: &'a R) -> Result<RoRange<'txn, KC, DC, C>>
+    where
+        KC: BytesEncode<'a>,
+        R: RangeBounds<KC::EItem>,
+    {
+        Ok(RoRange::new(self.engine(txn, range, true)?))
+    }
+
+    /// The entries whose keys are in `range`, in reverse key order.
+    pub fn rev_range<'a, 'txn, R>(
+        &self,
+        txn: &'txn RoTxn,
+        range: &'a R,
+    ) -> Result<RoRevRange<'txn, KC, DC, C>>
+    where
+        KC: BytesEncode<'a>,
+        R: RangeBounds<KC::EItem>,
+    {
+        Ok(RoRevRange::new(self.engine(txn, range, false)?))
+    }
+
+    fn prefix_engine<'a, 'txn>(
+        &self,
+        txn: &'txn RoTxn,
+        prefix: &'a KC::EItem,
+        forward: bool,
+    ) -> Result<Engine<'txn>>
+    where
+        KC: BytesEncode<'a>,
+    {
+        self.check(txn);
+        let prefix = encode::<KC>(prefix)?.into_owned();
+        Ok(Engine::new(RawCursor::open(txn.raw(), self.dbi)?, Bounds::Prefix(prefix), forward))
+    }
+
+    /// The entries whose encoded key starts with the encoded `prefix`, in key order.
+    pub fn prefix_iter<'a, 'txn>(
+        &self,
+        txn: &'txn RoTxn,
+        prefix: &'a KC::EItem,
+    ) -> Result<RoPrefix<'txn, KC, DC, C>>
+    where
+        KC: BytesEncode<'a>,
+        C: LexicographicComparator,
+    {
+        Ok(RoPrefix::new(self.prefix_engine(txn, prefix, true)?))
+    }
+
+    /// The entries whose encoded key starts with the encoded `prefix`, in reverse key order.
+    pub fn rev_prefix_iter<'a, 'txn>(
+        &self,
+        txn: &'txn RoTxn,
+        prefix: &'a KC::EItem,
+    ) -> Result<RoRevPrefix<'txn, KC, DC, C>>
+    where
+        KC: BytesEncode<'a>,
+        C: LexicographicComparator,
+    {
+        Ok(RoRevPrefix::new(self.prefix_engine(txn, prefix, false)?))
     }
 
     /// The same database with other codecs.

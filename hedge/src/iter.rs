@@ -53,16 +53,23 @@ pub mod iteration_method {
 
 use iteration_method::{IterationMethod, MoveBetweenKeys, MoveThroughDuplicateValues};
 
+/// Decodes one entry with the key and value codecs.
+pub(crate) fn decode_entry<'txn, KC, DC>(entry: Entry<'txn>) -> Result<(KC::DItem, DC::DItem)>
+where
+    KC: BytesDecode<'txn>,
+    DC: BytesDecode<'txn>,
+{
+    let key = KC::bytes_decode(entry.0).map_err(Error::Decoding)?;
+    let data = DC::bytes_decode(entry.1).map_err(Error::Decoding)?;
+    Ok((key, data))
+}
+
 fn decode_pair<'txn, KC, DC>(entry: Option<Entry<'txn>>) -> Option<Result<(KC::DItem, DC::DItem)>>
 where
     KC: BytesDecode<'txn>,
     DC: BytesDecode<'txn>,
 {
-    entry.map(|(k, v)| {
-        let key = KC::bytes_decode(k).map_err(Error::Decoding)?;
-        let data = DC::bytes_decode(v).map_err(Error::Decoding)?;
-        Ok((key, data))
-    })
+    entry.map(decode_entry::<KC, DC>)
 }
 
 macro_rules! read_iterator {

@@ -143,6 +143,7 @@
 #![deny(missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+mod bounded;
 mod database;
 mod env;
 mod error;
@@ -154,6 +155,7 @@ pub use byteorder;
 pub use heed_traits::{BoxedError, BytesDecode, BytesEncode, Comparator, LexicographicComparator};
 pub use heed_types as types;
 
+pub use bounded::{RoPrefix, RoRange, RoRevPrefix, RoRevRange};
 pub use database::{
     Database, DatabaseOpenOptions, DatabaseOpener, DatabaseStat, DefaultComparator, IntegerComparator,
     Unspecified,
