@@ -155,3 +155,31 @@ fn ranges_over_duplicates() {
     assert_eq!(db.get_greater_than(&wtxn, "a").unwrap(), Some(("b", "1")));
     wtxn.commit().unwrap();
 }
+
+/// heed 0.23.1 returns nothing here (checked by hand): its reverse prefix iteration starts
+/// from the prefix's equal-length successor `[ff ff 00]`, and the key `[ff ff]` sorts
+/// between it and the prefix's keys. hedge starts from the shortest successor `[ff ff]`.
+#[test]
+fn reverse_prefix_finds_keys_when_a_shorter_key_follows_the_prefix() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = unsafe { EnvOpenOptions::new().open(dir.path()) }.unwrap();
+    let wtxn = env.write_txn().unwrap();
+    let db: Database<Bytes, Bytes> = env
+        .create_databases_and_commit(wtxn, |o, w| {
+            o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit)
+        })
+        .unwrap()
+        .unwrap_commit();
+    let mut wtxn = env.write_txn().unwrap();
+    for k in [&[0xffu8, 0xfe, 0xff, 0x00][..], &[0xff, 0xff], &[0xff, 0xfe], &[0xff, 0xff, 0x01]] {
+        db.put(&mut wtxn, k, b"v").unwrap();
+    }
+    let prefix = &[0xff, 0xfe, 0xff][..];
+    let rev: Vec<&[u8]> = db.rev_prefix_iter(&wtxn, prefix).unwrap().map(|r| r.unwrap().0).collect();
+    assert_eq!(rev, [&[0xff, 0xfe, 0xff, 0x00][..]]);
+    // All-0xFF prefixes have no successor: reverse iteration starts from the last key.
+    let rev: Vec<&[u8]> =
+        db.rev_prefix_iter(&wtxn, &[0xff, 0xff][..]).unwrap().map(|r| r.unwrap().0).collect();
+    assert_eq!(rev, [&[0xff, 0xff, 0x01][..], &[0xff, 0xff][..]]);
+    wtxn.commit().unwrap();
+}
