@@ -18,7 +18,8 @@ use crate::iter::{decode_entry, RoIter, RoRevIter};
 use crate::mdb::ffi;
 use crate::mdb::handle::{compare_with, RawCursor, RawTxn};
 use crate::{
-    CommitOrAbort, CommitToken, DatabaseFlags, Env, Error, OnCommit, PutFlags, Result, RoTxn, RwTxn,
+    CommitOrAbort, CommitToken, DatabaseFlags, Env, Error, OnCommit, PutFlags, ReservedSpace, Result, RoTxn,
+    RwTxn,
 };
 
 /// Statistics of a database, from `mdb_stat`.
@@ -443,6 +444,70 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
         let data = encode::<DC>(data)?;
         // SAFETY: `txn` is borrowed mutably, so no value read through it is alive.
         Ok(unsafe { txn.raw().put(self.dbi, &key, &data, flags.bits()) }?)
+    }
+
+    /// Reserves `data_size` bytes for `key`'s value and lets `write_func` fill them in place
+    /// (`MDB_RESERVE`: no intermediate buffer, no copy).
+    ///
+    /// If `write_func` fails, or returns `Ok` having written fewer than `data_size` bytes,
+    /// the unwritten rest is zeroed and an error is returned (`Error::Io`: the closure's
+    /// own error, or `InvalidData` saying how much was written): a value is never left with
+    /// bytes that nobody wrote. The entry then holds the partial value; abort the
+    /// transaction to keep the previous one.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use hedge::types::{Bytes, Str};
+    /// use hedge::{CommitOrAbort, Database};
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { hedge::EnvOpenOptions::new().open(dir.path())? };
+    /// # let wtxn = env.write_txn()?;
+    /// # let db: Database<Str, Bytes> = env.create_databases_and_commit(wtxn, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// let vector: Vec<f32> = (0..768).map(|i| i as f32).collect();
+    /// db.put_reserved(&mut wtxn, "v", vector.len() * 4, |space| {
+    ///     for x in &vector {
+    ///         space.write_all(&x.to_le_bytes())?;
+    ///     }
+    ///     Ok(())
+    /// })?;
+    /// assert_eq!(db.get(&wtxn, "v")?.map(<[u8]>::len), Some(3072));
+    /// // Writing short is an error, and the rest reads as zeros.
+    /// let err = db.put_reserved(&mut wtxn, "w", 8, |space| space.write_all(&[1, 2, 3]));
+    /// assert!(err.is_err());
+    /// assert_eq!(db.get(&wtxn, "w")?, Some(&[1, 2, 3, 0, 0, 0, 0, 0][..]));
+    /// # Ok(()) }
+    /// ```
+    pub fn put_reserved<'a, F>(
+        &self,
+        txn: &mut RwTxn,
+        key: &'a KC::EItem,
+        data_size: usize,
+        write_func: F,
+    ) -> Result<()>
+    where
+        KC: BytesEncode<'a>,
+        F: FnOnce(&mut ReservedSpace) -> std::io::Result<()>,
+    {
+        self.check(txn);
+        let key = encode::<KC>(key)?;
+        // SAFETY: `txn` is borrowed mutably, so no value read through it is alive, and it
+        // stays borrowed while the closure fills the space (no other write can move it).
+        let start = unsafe { txn.raw().reserve(self.dbi, &key, data_size, 0) }?;
+        // SAFETY: LMDB reserved `data_size` writable bytes at `start`, valid until the next
+        // write in this txn, which cannot happen before `space` is dropped below.
+        let mut space = unsafe { ReservedSpace::new(start, data_size) };
+        let result = write_func(&mut space);
+        let written = space.zero_rest();
+        match result {
+            Err(e) => Err(Error::Io(e)),
+            Ok(()) if written < data_size => Err(Error::Io(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("put_reserved: the closure wrote {written} of the {data_size} reserved bytes; the rest was zeroed"),
+            ))),
+            Ok(()) => Ok(()),
+        }
     }
 
     /// Deletes `key` (all its duplicates in a `DUP_SORT` database); `false` if it was absent.

@@ -149,6 +149,7 @@ mod env;
 mod error;
 mod iter;
 mod mdb;
+mod reserved;
 mod txn;
 
 pub use byteorder;
@@ -169,4 +170,5 @@ pub use iter::{iteration_method, RoIter, RoRevIter};
 pub use mdb::error::MdbError;
 pub use mdb::flags::{DatabaseFlags, EnvFlags, PutFlags};
 pub use mdb::version::{lmdb_version, LmdbVersion};
+pub use reserved::ReservedSpace;
 pub use txn::{AnyTls, RoTxn, RwTxn, TlsUsage, WithTls, WithoutTls};

@@ -290,7 +290,6 @@ impl RawTxn {
     /// # Safety
     /// As [`put`](Self::put); the returned memory is valid for writes until the next write
     /// or the end of the txn, and must not be read before it was written.
-    #[allow(dead_code)] // for put_reserved and DUP_SORT checks, which come next
     pub(crate) unsafe fn reserve(
         &self,
         dbi: ffi::MDB_dbi,

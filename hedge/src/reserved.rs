@@ -1,0 +1,140 @@
+//! The space LMDB reserves for a value written in place (`MDB_RESERVE`).
+
+use std::io;
+use std::marker::PhantomData;
+use std::mem::MaybeUninit;
+
+/// Space reserved in the database for a value, handed to the closure of
+/// [`Database::put_reserved`](crate::Database::put_reserved) to fill in place (no copy).
+///
+/// Until written, its bytes are uninitialised (LMDB neither copies nor zeroes reserved
+/// space), so they are only exposed as `MaybeUninit`: [`written_mut`](Self::written_mut) gives
+/// the part written so far, which is always a prefix of the space (seeking forward past it
+/// zero-fills the gap). If the closure fails or fills less than [`size`](Self::size), hedge
+/// zeroes the rest and returns an error: no byte that was never written can be read or
+/// committed.
+pub struct ReservedSpace<'a> {
+    start: *mut MaybeUninit<u8>,
+    size: usize,
+    /// Bytes `[0, written)` are initialised.
+    written: usize,
+    /// Where the next write goes (`<= written`, or `== written` after a forward seek).
+    head: usize,
+    _space: PhantomData<&'a mut [MaybeUninit<u8>]>,
+}
+
+impl ReservedSpace<'_> {
+    /// # Safety
+    /// `start` must be valid for writes of `size` bytes for `'a`.
+    pub(crate) unsafe fn new<'a>(start: *mut u8, size: usize) -> ReservedSpace<'a> {
+        ReservedSpace { start: start.cast(), size, written: 0, head: 0, _space: PhantomData }
+    }
+
+    fn space(&mut self) -> &mut [MaybeUninit<u8>] {
+        // SAFETY: `start` is valid for `size` bytes for 'a (constructor's contract), and
+        // MaybeUninit<u8> may hold any (or no) value.
+        unsafe { std::slice::from_raw_parts_mut(self.start, self.size) }
+    }
+
+    /// The size of the reserved space.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// Bytes left from the write position to the end.
+    pub fn remaining(&self) -> usize {
+        self.size - self.head
+    }
+
+    /// The bytes written so far (a prefix of the space).
+    pub fn written_mut(&mut self) -> &mut [u8] {
+        let written = self.written;
+        // SAFETY: [0, written) is initialised (the type's invariant); u8 and MaybeUninit<u8>
+        // have the same layout.
+        unsafe { std::slice::from_raw_parts_mut(self.start.cast::<u8>(), written) }
+    }
+
+    /// Zeroes everything from the write position to the end, which counts as written.
+    pub fn fill_zeroes(&mut self) {
+        let head = self.head;
+        self.space()[head..].fill(MaybeUninit::new(0));
+        self.written = self.size;
+        self.head = self.size;
+    }
+
+    /// The whole space, for writing through `MaybeUninit`; then call
+    /// [`assume_written`](Self::assume_written).
+    pub fn as_uninit_mut(&mut self) -> &mut [MaybeUninit<u8>] {
+        self.space()
+    }
+
+    /// Declares the first `len` bytes written (through [`as_uninit_mut`](Self::as_uninit_mut)).
+    ///
+    /// # Safety
+    /// The first `len` bytes must have been initialised, and `len <= size()`.
+    pub unsafe fn assume_written(&mut self, len: usize) {
+        assert!(len <= self.size, "assume_written({len}) beyond the reserved {} bytes", self.size);
+        self.written = len;
+        self.head = len;
+    }
+
+    /// Zeroes what was not written; returns how much was written before.
+    pub(crate) fn zero_rest(&mut self) -> usize {
+        let written = self.written;
+        self.space()[written..].fill(MaybeUninit::new(0));
+        written
+    }
+}
+
+impl io::Write for ReservedSpace<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.write_all(buf)?;
+        Ok(buf.len())
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        if buf.len() > self.remaining() {
+            return Err(io::Error::new(
+                io::ErrorKind::WriteZero,
+                format!(
+                    "{} bytes do not fit in the {} left of the reserved space",
+                    buf.len(),
+                    self.remaining()
+                ),
+            ));
+        }
+        let head = self.head;
+        for (dst, &b) in self.space()[head..head + buf.len()].iter_mut().zip(buf) {
+            *dst = MaybeUninit::new(b);
+        }
+        self.head += buf.len();
+        self.written = self.written.max(self.head);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl io::Seek for ReservedSpace<'_> {
+    fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
+        let target = match pos {
+            io::SeekFrom::Start(p) => i128::from(p),
+            io::SeekFrom::End(d) => self.size as i128 + i128::from(d),
+            io::SeekFrom::Current(d) => self.head as i128 + i128::from(d),
+        };
+        if target < 0 || target > self.size as i128 {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "seek outside the reserved space"));
+        }
+        let target = target as usize;
+        if target > self.written {
+            // Keep [0, written) initialised: what is skipped becomes zeros.
+            let written = self.written;
+            self.space()[written..target].fill(MaybeUninit::new(0));
+            self.written = target;
+        }
+        self.head = target;
+        Ok(target as u64)
+    }
+}
