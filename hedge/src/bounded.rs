@@ -147,6 +147,24 @@ impl<'txn> Engine<'txn> {
         }
     }
 
+    /// Deletes every entry of a range, returns how many.
+    ///
+    /// # Safety
+    /// The cursor's txn is a write txn borrowed mutably by the caller, so no value read
+    /// through it is alive.
+    pub(crate) unsafe fn delete_all<C: LexicographicComparatorOrNot>(
+        &mut self,
+    ) -> std::result::Result<usize, MdbError> {
+        let mut count = 0;
+        while let Some(entry) = self.next_entry::<C, MoveThroughDuplicateValues>() {
+            entry?;
+            // SAFETY: per the contract; the entry just read is not used after this.
+            unsafe { self.cursor.del(0) }?;
+            count += 1;
+        }
+        Ok(count)
+    }
+
     pub(crate) fn next_entry<C: LexicographicComparatorOrNot, IM: IterationMethod>(
         &mut self,
     ) -> Option<std::result::Result<Entry<'txn>, MdbError>> {

@@ -13,7 +13,10 @@ use heed_traits::{BytesDecode, BytesEncode, Comparator, LexicographicComparator}
 
 use std::ops::{Bound, RangeBounds};
 
-use crate::bounded::{owned, position, Bounds, Engine, RoPrefix, RoRange, RoRevPrefix, RoRevRange};
+use crate::bounded::{
+    owned, position, Bounds, Engine, RangeOrder, RoPrefix, RoRange, RoRevPrefix, RoRevRange,
+};
+use crate::iter::iteration_method::MoveOnCurrentKeyDuplicates;
 use crate::iter::{decode_entry, RoIter, RoRevIter};
 use crate::mdb::ffi;
 use crate::mdb::handle::{compare_with, RawCursor, RawTxn};
@@ -508,6 +511,108 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
             ))),
             Ok(()) => Ok(()),
         }
+    }
+
+    /// The values of `key`, in a `DUP_SORT` database all its duplicates (in any database, its
+    /// value); `None` if the key is absent.
+    pub fn get_duplicates<'a, 'txn>(
+        &self,
+        txn: &'txn RoTxn,
+        key: &'a KC::EItem,
+    ) -> Result<Option<RoIter<'txn, KC, DC, MoveOnCurrentKeyDuplicates>>>
+    where
+        KC: BytesEncode<'a>,
+    {
+        self.check(txn);
+        let key = encode::<KC>(key)?;
+        // LMDB's MDB_NEXT_DUP moves to the next key in a database without duplicates.
+        let single = txn.raw().dbi_flags(self.dbi)? & ffi::MDB_DUPSORT == 0;
+        let mut cursor = RawCursor::open(txn.raw(), self.dbi)?;
+        Ok(cursor.get(ffi::MDB_SET, Some(&key))?.map(|_| RoIter::from_current(cursor, single)))
+    }
+
+    /// Stores `data` under `key` unless the key exists; returns `None` if it stored it, else
+    /// the existing value (not replaced).
+    ///
+    /// Unlike heed 0.23, the returned value borrows the transaction, so it cannot be held
+    /// across the next write (which could move the page it points into).
+    pub fn get_or_put<'a, 'txn>(
+        &self,
+        txn: &'txn mut RwTxn,
+        key: &'a KC::EItem,
+        data: &'a DC::EItem,
+    ) -> Result<Option<DC::DItem>>
+    where
+        KC: BytesEncode<'a>,
+        DC: BytesEncode<'a> + BytesDecode<'txn>,
+    {
+        self.get_or_put_with_flags(txn, PutFlags::empty(), key, data)
+    }
+
+    /// [`get_or_put`](Self::get_or_put) with put flags.
+    pub fn get_or_put_with_flags<'a, 'txn>(
+        &self,
+        txn: &'txn mut RwTxn,
+        flags: PutFlags,
+        key: &'a KC::EItem,
+        data: &'a DC::EItem,
+    ) -> Result<Option<DC::DItem>>
+    where
+        KC: BytesEncode<'a>,
+        DC: BytesEncode<'a> + BytesDecode<'txn>,
+    {
+        self.check(txn);
+        let key = encode::<KC>(key)?;
+        let data = encode::<DC>(data)?;
+        let txn: &'txn RwTxn = txn;
+        // SAFETY: `txn` was borrowed mutably for 'txn, so no value read through it is alive,
+        // and the existing value returned stays borrowed with it.
+        match unsafe { txn.raw().put_or_existing(self.dbi, &key, &data, flags.bits()) }? {
+            None => Ok(None),
+            Some(existing) => decode::<DC>(existing).map(Some),
+        }
+    }
+
+    /// Deletes one `key`/`data` pair of a `DUP_SORT` database (in any database: the entry, if
+    /// its value is `data`); `false` if there was none.
+    pub fn delete_one_duplicate<'a>(
+        &self,
+        txn: &mut RwTxn,
+        key: &'a KC::EItem,
+        data: &'a DC::EItem,
+    ) -> Result<bool>
+    where
+        KC: BytesEncode<'a>,
+        DC: BytesEncode<'a>,
+    {
+        self.check(txn);
+        let key = encode::<KC>(key)?;
+        let data = encode::<DC>(data)?;
+        // SAFETY: `txn` is borrowed mutably, so no value read through it is alive.
+        Ok(unsafe { txn.raw().del(self.dbi, &key, Some(&data)) }?)
+    }
+
+    /// Deletes every entry whose key is in `range`; returns how many were deleted.
+    pub fn delete_range<'a, 'txn, R>(&self, txn: &'txn mut RwTxn, range: &'a R) -> Result<usize>
+    where
+        KC: BytesEncode<'a>,
+        C: Comparator,
+        R: RangeBounds<KC::EItem>,
+    {
+        let mut engine = self.engine(txn, range, true)?;
+        // SAFETY: `txn` is borrowed mutably for the whole call, so no value read through it
+        // is alive.
+        Ok(unsafe { engine.delete_all::<RangeOrder<C>>() }?)
+    }
+
+    /// Deletes the database from the environment.
+    ///
+    /// # Safety
+    /// No other handle of this database (a copy of it) may be used afterwards.
+    pub unsafe fn remove(self, txn: &mut RwTxn) -> Result<()> {
+        self.check(txn);
+        // SAFETY: `txn` is borrowed mutably; the caller guarantees the handle is not reused.
+        Ok(unsafe { txn.raw().drop_db(self.dbi, true) }?)
     }
 
     /// Deletes `key` (all its duplicates in a `DUP_SORT` database); `false` if it was absent.

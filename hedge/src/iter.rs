@@ -77,6 +77,9 @@ macro_rules! read_iterator {
         $(#[$doc])*
         pub struct $name<'txn, KC, DC, IM = MoveThroughDuplicateValues> {
             cursor: RawCursor<'txn>,
+            first: ffi::MDB_cursor_op,
+            /// Yield the first entry only (the value of a key in a database without duplicates).
+            single: bool,
             started: bool,
             done: bool,
             marker: PhantomData<(KC, DC, IM)>,
@@ -84,11 +87,24 @@ macro_rules! read_iterator {
 
         impl<'txn, KC, DC, IM> $name<'txn, KC, DC, IM> {
             pub(crate) fn new(cursor: RawCursor<'txn>) -> Self {
-                $name { cursor, started: false, done: false, marker: PhantomData }
+                $name { cursor, first: $first, single: false, started: false, done: false, marker: PhantomData }
+            }
+
+            /// Starts from the entry the cursor already stands on; `single`: and stops there.
+            #[allow(dead_code)] // used by one of the two iterators only
+            pub(crate) fn from_current(cursor: RawCursor<'txn>, single: bool) -> Self {
+                $name { cursor, first: ffi::MDB_GET_CURRENT, single, started: false, done: false, marker: PhantomData }
             }
 
             fn retype<KC2, DC2, IM2>(self) -> $name<'txn, KC2, DC2, IM2> {
-                $name { cursor: self.cursor, started: self.started, done: self.done, marker: PhantomData }
+                $name {
+                    cursor: self.cursor,
+                    first: self.first,
+                    single: self.single,
+                    started: self.started,
+                    done: self.done,
+                    marker: PhantomData,
+                }
             }
 
             /// Visit each key once, even in a `DUP_SORT` database.
@@ -131,10 +147,10 @@ macro_rules! read_iterator {
             type Item = Result<(KC::DItem, DC::DItem)>;
 
             fn next(&mut self) -> Option<Self::Item> {
-                if self.done {
+                if self.done || (self.started && self.single) {
                     return None;
                 }
-                let op = if self.started { IM::$step } else { $first };
+                let op = if self.started { IM::$step } else { self.first };
                 self.started = true;
                 match self.cursor.get(op, None) {
                     Ok(entry) => {

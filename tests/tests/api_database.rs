@@ -221,3 +221,64 @@ fn iteration_forwards_backwards_and_between_keys() {
     assert_eq!(dups.len(&wtxn).unwrap(), 4);
     wtxn.commit().unwrap();
 }
+
+#[test]
+fn duplicates_get_or_put_delete_range_and_remove() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = env(&dir);
+    let wtxn = env.write_txn().unwrap();
+    let (dups, plain): (Database<Str, Str>, Database<BEU32, Str>) = env
+        .create_databases_and_commit(wtxn, |o, wtxn| {
+            let mut opts = o.database_options().types::<Str, Str>();
+            opts.name("dups").flags(hedge::DatabaseFlags::DUP_SORT);
+            let dups = opts.create(wtxn)?;
+            let plain = o.create_database(wtxn, Some("plain"))?;
+            Ok::<_, Error>(CommitOrAbort::<_, ()>::Commit((dups, plain)))
+        })
+        .unwrap()
+        .unwrap_commit();
+    let mut wtxn = env.write_txn().unwrap();
+    for (k, v) in [("a", "1"), ("b", "3"), ("b", "1"), ("b", "2"), ("c", "1")] {
+        dups.put(&mut wtxn, k, v).unwrap();
+    }
+    let values: Vec<&str> = dups.get_duplicates(&wtxn, "b").unwrap().unwrap().map(|r| r.unwrap().1).collect();
+    assert_eq!(values, ["1", "2", "3"]);
+    assert!(dups.get_duplicates(&wtxn, "zz").unwrap().is_none());
+    assert!(dups.delete_one_duplicate(&mut wtxn, "b", "2").unwrap());
+    assert!(!dups.delete_one_duplicate(&mut wtxn, "b", "2").unwrap());
+    let values: Vec<&str> = dups.get_duplicates(&wtxn, "b").unwrap().unwrap().map(|r| r.unwrap().1).collect();
+    assert_eq!(values, ["1", "3"]);
+
+    for i in 0..20u32 {
+        plain.put(&mut wtxn, &i, &format!("{i}")).unwrap();
+    }
+    // A plain key has one "duplicate": its value.
+    let one: Vec<(u32, &str)> =
+        plain.get_duplicates(&wtxn, &7).unwrap().unwrap().map(Result::unwrap).collect();
+    assert_eq!(one, [(7, "7")]);
+    assert_eq!(plain.get_or_put(&mut wtxn, &3, "new").unwrap(), Some("3"));
+    assert_eq!(plain.get_or_put(&mut wtxn, &30, "thirty").unwrap(), None);
+    assert_eq!(plain.get(&wtxn, &3).unwrap(), Some("3"));
+    assert_eq!(plain.get(&wtxn, &30).unwrap(), Some("thirty"));
+    assert_eq!(plain.delete_range(&mut wtxn, &(5..10)).unwrap(), 5);
+    assert_eq!(plain.delete_range(&mut wtxn, &(15..)).unwrap(), 6); // 15..=19 and 30
+    let left: Vec<u32> = plain.iter(&wtxn).unwrap().map(|r| r.unwrap().0).collect();
+    assert_eq!(left, [0, 1, 2, 3, 4, 10, 11, 12, 13, 14]);
+    assert_eq!(
+        dups.delete_range(&mut wtxn, &(std::ops::Bound::Included("b"), std::ops::Bound::Unbounded)).unwrap(),
+        3
+    );
+    assert_eq!(dups.len(&wtxn).unwrap(), 1);
+    // SAFETY: no copy of `plain` is used afterwards.
+    unsafe { plain.remove(&mut wtxn) }.unwrap();
+    wtxn.commit().unwrap();
+
+    let rtxn = env.read_txn().unwrap();
+    let gone: Option<Database<BEU32, Str>> = env
+        .open_databases_and_commit(rtxn, |o, r| {
+            o.open_database(r, Some("plain")).map(CommitOrAbort::<_, ()>::Commit)
+        })
+        .unwrap()
+        .unwrap_commit();
+    assert!(gone.is_none());
+}

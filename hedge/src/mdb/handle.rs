@@ -285,6 +285,29 @@ impl RawTxn {
         mdb_result(unsafe { ffi::mdb_put(self.as_ptr(), dbi, &mut k, &mut d, flags) })
     }
 
+    /// A put that, when refused with `MDB_KEYEXIST` under `MDB_NOOVERWRITE`, returns the
+    /// value already there (valid while this txn lives and makes no write).
+    ///
+    /// # Safety
+    /// As [`put`](Self::put).
+    pub(crate) unsafe fn put_or_existing<'t>(
+        &'t self,
+        dbi: ffi::MDB_dbi,
+        key: &[u8],
+        data: &[u8],
+        flags: c_uint,
+    ) -> Result<Option<&'t [u8]>, MdbError> {
+        let (mut k, mut d) = (val(key), val(data));
+        // SAFETY: live write txn; key and data outlive the call.
+        match unsafe { ffi::mdb_put(self.as_ptr(), dbi, &mut k, &mut d, flags | ffi::MDB_NOOVERWRITE) } {
+            0 => Ok(None),
+            // SAFETY: with MDB_NOOVERWRITE, LMDB points `d` at the existing value, in a page
+            // valid while the txn (borrowed for 't by the caller) makes no write.
+            rc if rc == ffi::MDB_KEYEXIST => Ok(Some(unsafe { slice(d) })),
+            rc => Err(MdbError::from_err_code(rc)),
+        }
+    }
+
     /// Reserves `size` bytes for `key`'s value and returns where they are (uninitialised).
     ///
     /// # Safety
@@ -342,7 +365,6 @@ impl RawTxn {
         Ok(unsafe { st.assume_init() })
     }
 
-    #[allow(dead_code)] // for put_reserved and DUP_SORT checks, which come next
     pub(crate) fn dbi_flags(&self, dbi: ffi::MDB_dbi) -> Result<c_uint, MdbError> {
         let mut flags = 0;
         // SAFETY: valid out-pointer, live txn.
@@ -407,6 +429,18 @@ impl<'t> RawCursor<'t> {
             rc if rc == ffi::MDB_NOTFOUND => Ok(None),
             rc => Err(MdbError::from_err_code(rc)),
         }
+    }
+}
+
+impl RawCursor<'_> {
+    /// Deletes the entry under the cursor (`flags`: `MDB_NODUPDATA` for all its duplicates);
+    /// the cursor then stands on the next entry, which `MDB_NEXT` returns.
+    ///
+    /// # Safety
+    /// The cursor's txn is a write txn, and no slice read through it is used afterwards.
+    pub(crate) unsafe fn del(&mut self, flags: c_uint) -> Result<(), MdbError> {
+        // SAFETY: per the contract.
+        mdb_result(unsafe { ffi::mdb_cursor_del(self.ptr.as_ptr(), flags) })
     }
 }
 
