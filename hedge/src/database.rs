@@ -531,6 +531,44 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
         Ok(cursor.get(ffi::MDB_SET, Some(&key))?.map(|_| RoIter::from_current(cursor, single)))
     }
 
+    /// How many values `key` has: its duplicates in a `DUP_SORT` database, 1 otherwise, 0 if
+    /// the key is absent (LMDB's `mdb_cursor_count`; beyond heed's API).
+    ///
+    /// ```
+    /// use hedge::types::Str;
+    /// use hedge::{CommitOrAbort, Database, DatabaseFlags};
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(1).open(dir.path())? };
+    /// let wtxn = env.write_txn()?;
+    /// let tags: Database<Str, Str> = env
+    ///     .create_databases_and_commit(wtxn, |o, wtxn| {
+    ///         let mut options = o.database_options().types::<Str, Str>();
+    ///         options.name("tags").flags(DatabaseFlags::DUP_SORT);
+    ///         options.create(wtxn).map(CommitOrAbort::<_, ()>::Commit)
+    ///     })?
+    ///     .unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// for tag in ["red", "round", "ripe"] {
+    ///     tags.put(&mut wtxn, "apple", tag)?;
+    /// }
+    /// assert_eq!(tags.count_duplicates(&wtxn, "apple")?, 3);
+    /// assert_eq!(tags.count_duplicates(&wtxn, "pear")?, 0);
+    /// # Ok(()) }
+    /// ```
+    pub fn count_duplicates<'a>(&self, txn: &RoTxn, key: &'a KC::EItem) -> Result<usize>
+    where
+        KC: BytesEncode<'a>,
+    {
+        self.check(txn);
+        let key = encode::<KC>(key)?;
+        let mut cursor = RawCursor::open(txn.raw(), self.dbi)?;
+        match cursor.get(ffi::MDB_SET, Some(&key))? {
+            Some(_) => Ok(cursor.count()?),
+            None => Ok(0),
+        }
+    }
+
     /// Stores `data` under `key` unless the key exists; returns `None` if it stored it, else
     /// the existing value (not replaced).
     ///

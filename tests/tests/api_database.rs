@@ -282,3 +282,15 @@ fn duplicates_get_or_put_delete_range_and_remove() {
         .unwrap_commit();
     assert!(gone.is_none());
 }
+
+#[test]
+fn count_duplicates_on_plain_and_dupsort_databases() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = env(&dir);
+    let plain: Database<BEU32, Str> = create(&env, Some("plain"));
+    let mut wtxn = env.write_txn().unwrap();
+    plain.put(&mut wtxn, &1, "x").unwrap();
+    assert_eq!(plain.count_duplicates(&wtxn, &1).unwrap(), 1);
+    assert_eq!(plain.count_duplicates(&wtxn, &2).unwrap(), 0);
+    wtxn.commit().unwrap();
+}

@@ -433,6 +433,18 @@ impl<'t> RawCursor<'t> {
 }
 
 impl RawCursor<'_> {
+    /// The number of values of the key under the cursor (1 without `DUP_SORT`).
+    pub(crate) fn count(&self) -> Result<usize, MdbError> {
+        let mut count = 0;
+        // SAFETY: live, positioned cursor; valid out-pointer. Without DUP_SORT, LMDB answers
+        // MDB_INCOMPATIBLE: one value per key.
+        match unsafe { ffi::mdb_cursor_count(self.ptr.as_ptr(), &mut count) } {
+            0 => Ok(count),
+            rc if rc == ffi::MDB_INCOMPATIBLE => Ok(1),
+            rc => Err(MdbError::from_err_code(rc)),
+        }
+    }
+
     /// Deletes the entry under the cursor (`flags`: `MDB_NODUPDATA` for all its duplicates);
     /// the cursor then stands on the next entry, which `MDB_NEXT` returns.
     ///
