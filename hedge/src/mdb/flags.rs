@@ -7,6 +7,7 @@ use super::ffi;
 bitflags! {
     /// Flags of an environment, given to [`EnvOpenOptions::flags`](crate::EnvOpenOptions::flags).
     #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     #[repr(transparent)]
     pub struct EnvFlags: u32 {
         /// Map at a fixed address (experimental in LMDB).
