@@ -17,7 +17,7 @@ use crate::bounded::{
     owned, position, Bounds, Engine, RangeOrder, RoPrefix, RoRange, RoRevPrefix, RoRevRange,
 };
 use crate::iter::iteration_method::MoveOnCurrentKeyDuplicates;
-use crate::iter::{decode_entry, RoIter, RoRevIter};
+use crate::iter::{decode_entry, RoIter, RoRevIter, RwIter, RwRevIter};
 use crate::mdb::ffi;
 use crate::mdb::handle::{compare_with, RawCursor, RawTxn};
 use crate::{
@@ -502,15 +502,7 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
         // write in this txn, which cannot happen before `space` is dropped below.
         let mut space = unsafe { ReservedSpace::new(start, data_size) };
         let result = write_func(&mut space);
-        let written = space.zero_rest();
-        match result {
-            Err(e) => Err(Error::Io(e)),
-            Ok(()) if written < data_size => Err(Error::Io(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("put_reserved: the closure wrote {written} of the {data_size} reserved bytes; the rest was zeroed"),
-            ))),
-            Ok(()) => Ok(()),
-        }
+        crate::reserved::finish(&mut space, result)
     }
 
     /// The values of `key`, in a `DUP_SORT` database all its duplicates (in any database, its
@@ -728,6 +720,21 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     pub fn iter<'txn>(&self, txn: &'txn RoTxn) -> Result<RoIter<'txn, KC, DC>> {
         self.check(txn);
         Ok(RoIter::new(RawCursor::open(txn.raw(), self.dbi)?))
+    }
+
+    /// Every entry in key order, in a write transaction, with the `unsafe` write methods of
+    /// [`RwIter`] (delete or replace the entry just returned, append through the cursor).
+    pub fn iter_mut<'txn>(&self, txn: &'txn mut RwTxn) -> Result<RwIter<'txn, KC, DC>> {
+        self.check(txn);
+        let txn: &'txn RwTxn = txn;
+        Ok(RwIter::new(RawCursor::open(txn.raw(), self.dbi)?))
+    }
+
+    /// Every entry in reverse key order, in a write transaction (see [`iter_mut`](Self::iter_mut)).
+    pub fn rev_iter_mut<'txn>(&self, txn: &'txn mut RwTxn) -> Result<RwRevIter<'txn, KC, DC>> {
+        self.check(txn);
+        let txn: &'txn RwTxn = txn;
+        Ok(RwRevIter::new(RawCursor::open(txn.raw(), self.dbi)?))
     }
 
     /// Every entry in reverse key order.

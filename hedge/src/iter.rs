@@ -6,7 +6,7 @@ use heed_traits::BytesDecode;
 
 use crate::mdb::ffi;
 use crate::mdb::handle::{Entry, RawCursor};
-use crate::{Error, Result};
+use crate::{Error, PutFlags, ReservedSpace, Result};
 
 pub mod iteration_method {
     //! How an iterator moves in a `DUP_SORT` database: through every value
@@ -178,3 +178,106 @@ read_iterator!(
     /// [`Database::rev_iter`](crate::Database::rev_iter).
     RoRevIter, ffi::MDB_LAST, PREV
 );
+
+read_iterator!(
+    /// Iterates over a database in key order within a write transaction, and can change the
+    /// entries it visits; from [`Database::iter_mut`](crate::Database::iter_mut).
+    RwIter, ffi::MDB_FIRST, NEXT
+);
+read_iterator!(
+    /// Iterates over a database in reverse key order within a write transaction, and can
+    /// change the entries it visits; from [`Database::rev_iter_mut`](crate::Database::rev_iter_mut).
+    RwRevIter, ffi::MDB_LAST, PREV
+);
+
+macro_rules! write_methods {
+    ($name:ident) => {
+        impl<'txn, KC, DC, IM> $name<'txn, KC, DC, IM> {
+            /// Deletes the entry the iterator last returned; the next call returns the one
+            /// after it. `false` if there was none.
+            ///
+            /// # Safety
+            /// No value returned by this iterator before may be used afterwards: the write can
+            /// move the pages they point into.
+            pub unsafe fn del_current(&mut self) -> Result<bool> {
+                // SAFETY: the txn is a write txn borrowed mutably by this iterator; the caller
+                // upholds the rule about earlier values.
+                match unsafe { self.cursor.del(0) } {
+                    Ok(()) => Ok(true),
+                    Err(e) if e.not_found() => Ok(false),
+                    Err(e) => Err(e.into()),
+                }
+            }
+
+            /// Replaces the entry the iterator last returned (`key` must be its key).
+            ///
+            /// # Safety
+            /// As [`del_current`](Self::del_current).
+            pub unsafe fn put_current<'a>(&mut self, key: &'a KC::EItem, data: &'a DC::EItem) -> Result<bool>
+            where
+                KC: heed_traits::BytesEncode<'a>,
+                DC: heed_traits::BytesEncode<'a>,
+            {
+                let key = KC::bytes_encode(key).map_err(Error::Encoding)?;
+                let data = DC::bytes_encode(data).map_err(Error::Encoding)?;
+                // SAFETY: as in del_current.
+                Ok(unsafe { self.cursor.put(&key, &data, ffi::MDB_CURRENT) }?)
+            }
+
+            /// Puts through the cursor with `flags` (e.g. `PutFlags::APPEND`), a value of another
+            /// codec if needed.
+            ///
+            /// # Safety
+            /// As [`del_current`](Self::del_current).
+            pub unsafe fn put_current_with_options<'a, NDC>(
+                &mut self,
+                flags: PutFlags,
+                key: &'a KC::EItem,
+                data: &'a NDC::EItem,
+            ) -> Result<()>
+            where
+                KC: heed_traits::BytesEncode<'a>,
+                NDC: heed_traits::BytesEncode<'a>,
+            {
+                let key = KC::bytes_encode(key).map_err(Error::Encoding)?;
+                let data = NDC::bytes_encode(data).map_err(Error::Encoding)?;
+                // SAFETY: as in del_current.
+                unsafe { self.cursor.put(&key, &data, flags.bits()) }?;
+                Ok(())
+            }
+
+            /// Reserves `data_size` bytes through the cursor (`MDB_RESERVE` and `flags`) and lets
+            /// `write_func` fill them, with [`Database::put_reserved`](crate::Database::put_reserved)'s
+            /// rule: a failed or short write gets an error and the rest zeroed.
+            ///
+            /// # Safety
+            /// As [`del_current`](Self::del_current).
+            pub unsafe fn put_current_reserved_with_flags<'a, F>(
+                &mut self,
+                flags: PutFlags,
+                key: &'a KC::EItem,
+                data_size: usize,
+                write_func: F,
+            ) -> Result<bool>
+            where
+                KC: heed_traits::BytesEncode<'a>,
+                F: FnOnce(&mut ReservedSpace) -> std::io::Result<()>,
+            {
+                let key = KC::bytes_encode(key).map_err(Error::Encoding)?;
+                // SAFETY: as in del_current.
+                let Some(start) = (unsafe { self.cursor.reserve(&key, data_size, flags.bits()) }?) else {
+                    return Ok(false);
+                };
+                // SAFETY: LMDB reserved `data_size` writable bytes, valid until the next write
+                // in the txn, which cannot happen while `space` lives.
+                let mut space = unsafe { ReservedSpace::new(start, data_size) };
+                let result = write_func(&mut space);
+                crate::reserved::finish(&mut space, result)?;
+                Ok(true)
+            }
+        }
+    };
+}
+
+write_methods!(RwIter);
+write_methods!(RwRevIter);

@@ -166,7 +166,7 @@ pub use env::{
     EnvOpenOptions, FlagSetMode, OnCommit,
 };
 pub use error::{Error, Result};
-pub use iter::{iteration_method, RoIter, RoRevIter};
+pub use iter::{iteration_method, RoIter, RoRevIter, RwIter, RwRevIter};
 pub use mdb::error::MdbError;
 pub use mdb::flags::{DatabaseFlags, EnvFlags, PutFlags};
 pub use mdb::version::{lmdb_version, LmdbVersion};

@@ -138,3 +138,20 @@ impl io::Seek for ReservedSpace<'_> {
         Ok(target as u64)
     }
 }
+
+/// Ends a reserved write: zeroes what was not written, and turns a failed or short write into
+/// an error (the closure's own, or `InvalidData` saying how much was written).
+pub(crate) fn finish(space: &mut ReservedSpace<'_>, result: io::Result<()>) -> crate::Result<()> {
+    let size = space.size();
+    let written = space.zero_rest();
+    match result {
+        Err(e) => Err(crate::Error::Io(e)),
+        Ok(()) if written < size => Err(crate::Error::Io(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "put_reserved: the closure wrote {written} of the {size} reserved bytes; the rest was zeroed"
+            ),
+        ))),
+        Ok(()) => Ok(()),
+    }
+}

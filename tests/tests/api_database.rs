@@ -294,3 +294,65 @@ fn count_duplicates_on_plain_and_dupsort_databases() {
     assert_eq!(plain.count_duplicates(&wtxn, &2).unwrap(), 0);
     wtxn.commit().unwrap();
 }
+
+#[test]
+fn write_iterators_delete_replace_append_and_reserve() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let env = env(&dir);
+    let db: Database<BEU32, Str> = create(&env, Some("rw"));
+    let mut wtxn = env.write_txn().unwrap();
+    for i in 0..10u32 {
+        db.put(&mut wtxn, &i, "x").unwrap();
+    }
+    // Delete the even keys, replace the odd ones, in one pass.
+    let mut iter = db.iter_mut(&mut wtxn).unwrap();
+    while let Some(entry) = iter.next() {
+        let (k, _) = entry.unwrap();
+        // SAFETY: `k` is a copy (u32) and no borrowed value is used after the write.
+        if k % 2 == 0 {
+            assert!(unsafe { iter.del_current() }.unwrap());
+        } else {
+            assert!(unsafe { iter.put_current(&k, "odd") }.unwrap());
+        }
+    }
+    drop(iter);
+    let left: Vec<(u32, &str)> = db.iter(&wtxn).unwrap().map(Result::unwrap).collect();
+    assert_eq!(left, [(1, "odd"), (3, "odd"), (5, "odd"), (7, "odd"), (9, "odd")]);
+
+    // Backwards, deleting everything.
+    let mut iter = db.rev_iter_mut(&mut wtxn).unwrap();
+    let mut deleted = 0;
+    while let Some(entry) = iter.next() {
+        entry.unwrap();
+        // SAFETY: nothing borrowed is used after the write.
+        assert!(unsafe { iter.del_current() }.unwrap());
+        deleted += 1;
+    }
+    drop(iter);
+    assert_eq!(deleted, 5);
+    assert!(db.is_empty(&wtxn).unwrap());
+
+    // Appending through the cursor, in order; out of order is KeyExist.
+    let mut iter = db.iter_mut(&mut wtxn).unwrap();
+    for i in [1u32, 2, 5] {
+        // SAFETY: no value of the iterator is held.
+        unsafe { iter.put_current_with_options::<Str>(PutFlags::APPEND, &i, "appended") }.unwrap();
+    }
+    // SAFETY: as above.
+    let err = unsafe { iter.put_current_with_options::<Str>(PutFlags::APPEND, &3, "late") }.unwrap_err();
+    assert!(matches!(err, Error::Mdb(MdbError::KeyExist)), "{err:?}");
+    drop(iter);
+    assert_eq!(db.len(&wtxn).unwrap(), 3);
+
+    // A reserved put through the cursor follows put_reserved's rule.
+    let raw = db.remap_data_type::<Bytes>();
+    let mut iter = raw.iter_mut(&mut wtxn).unwrap();
+    // SAFETY: no value of the iterator is held.
+    let err =
+        unsafe { iter.put_current_reserved_with_flags(PutFlags::empty(), &9, 6, |s| s.write_all(b"ab")) };
+    assert!(matches!(err, Err(Error::Io(_))), "{err:?}");
+    drop(iter);
+    assert_eq!(raw.get(&wtxn, &9).unwrap(), Some(&b"ab\0\0\0\0"[..]));
+    wtxn.commit().unwrap();
+}

@@ -445,6 +445,43 @@ impl RawCursor<'_> {
         }
     }
 
+    /// Puts through the cursor (`MDB_CURRENT` replaces the entry under it, `MDB_APPEND`
+    /// appends, ...); `false` for `MDB_NOTFOUND` (no current entry).
+    ///
+    /// # Safety
+    /// As [`del`](Self::del).
+    pub(crate) unsafe fn put(&mut self, key: &[u8], data: &[u8], flags: c_uint) -> Result<bool, MdbError> {
+        let (mut k, mut d) = (val(key), val(data));
+        // SAFETY: per the contract; key and data outlive the call.
+        match unsafe { ffi::mdb_cursor_put(self.ptr.as_ptr(), &mut k, &mut d, flags) } {
+            0 => Ok(true),
+            rc if rc == ffi::MDB_NOTFOUND => Ok(false),
+            rc => Err(MdbError::from_err_code(rc)),
+        }
+    }
+
+    /// Reserves `size` bytes through the cursor (`MDB_RESERVE | flags`); `None` for
+    /// `MDB_NOTFOUND`.
+    ///
+    /// # Safety
+    /// As [`del`](Self::del); the memory is valid for writes until the next write in the txn
+    /// and must not be read before it was written.
+    pub(crate) unsafe fn reserve(
+        &mut self,
+        key: &[u8],
+        size: usize,
+        flags: c_uint,
+    ) -> Result<Option<*mut u8>, MdbError> {
+        let mut k = val(key);
+        let mut d = ffi::MDB_val { mv_size: size, mv_data: ptr::null_mut() };
+        // SAFETY: per the contract; LMDB fills `d` with the reserved location.
+        match unsafe { ffi::mdb_cursor_put(self.ptr.as_ptr(), &mut k, &mut d, flags | ffi::MDB_RESERVE) } {
+            0 => Ok(Some(d.mv_data as *mut u8)),
+            rc if rc == ffi::MDB_NOTFOUND => Ok(None),
+            rc => Err(MdbError::from_err_code(rc)),
+        }
+    }
+
     /// Deletes the entry under the cursor (`flags`: `MDB_NODUPDATA` for all its duplicates);
     /// the cursor then stands on the next entry, which `MDB_NEXT` returns.
     ///
