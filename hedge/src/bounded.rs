@@ -8,12 +8,12 @@ use std::ops::Bound;
 
 use heed_traits::{BytesDecode, Comparator, LexicographicComparator};
 
-use crate::iter::decode_entry;
 use crate::iter::iteration_method::{IterationMethod, MoveBetweenKeys, MoveThroughDuplicateValues};
+use crate::iter::{decode_entry, write_methods};
 use crate::mdb::error::MdbError;
 use crate::mdb::ffi;
 use crate::mdb::handle::{Entry, RawCursor};
-use crate::{DefaultComparator, Result};
+use crate::{DefaultComparator, Error, PutFlags, ReservedSpace, Result};
 
 /// Turns a prefix into the smallest key above every key that starts with it, in `C`'s
 /// order: its last element below the maximum incremented, and what follows dropped
@@ -86,7 +86,7 @@ fn seek_last_at_or_before<'t, C: Comparator>(
 
 /// The bounded iteration engine: forwards or backwards, and the bound check.
 pub(crate) struct Engine<'txn> {
-    cursor: RawCursor<'txn>,
+    pub(crate) cursor: RawCursor<'txn>,
     bounds: Bounds,
     forward: bool,
     started: bool,
@@ -305,6 +305,32 @@ bounded_iterator!(
     /// `Database::rev_prefix_iter`.
     RoRevPrefix, PrefixOrder, LexicographicComparator
 );
+
+bounded_iterator!(
+    /// [`RoRange`] in a write transaction, with the `unsafe` cursor writes; from
+    /// `Database::range_mut`.
+    RwRange, RangeOrder, Comparator
+);
+bounded_iterator!(
+    /// [`RoRevRange`] in a write transaction, with the `unsafe` cursor writes; from
+    /// `Database::rev_range_mut`.
+    RwRevRange, RangeOrder, Comparator
+);
+bounded_iterator!(
+    /// [`RoPrefix`] in a write transaction, with the `unsafe` cursor writes; from
+    /// `Database::prefix_iter_mut`.
+    RwPrefix, PrefixOrder, LexicographicComparator
+);
+bounded_iterator!(
+    /// [`RoRevPrefix`] in a write transaction, with the `unsafe` cursor writes; from
+    /// `Database::rev_prefix_iter_mut`.
+    RwRevPrefix, PrefixOrder, LexicographicComparator
+);
+
+write_methods!(RwRange<C>, engine.cursor);
+write_methods!(RwRevRange<C>, engine.cursor);
+write_methods!(RwPrefix<C>, engine.cursor);
+write_methods!(RwRevPrefix<C>, engine.cursor);
 
 /// One positioning for the `get_*_than*` methods.
 pub(crate) fn position<'t, C: Comparator>(

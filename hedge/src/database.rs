@@ -14,7 +14,8 @@ use heed_traits::{BytesDecode, BytesEncode, Comparator, LexicographicComparator}
 use std::ops::{Bound, RangeBounds};
 
 use crate::bounded::{
-    owned, position, Bounds, Engine, RangeOrder, RoPrefix, RoRange, RoRevPrefix, RoRevRange,
+    owned, position, Bounds, Engine, RangeOrder, RoPrefix, RoRange, RoRevPrefix, RoRevRange, RwPrefix,
+    RwRange, RwRevPrefix, RwRevRange,
 };
 use crate::iter::iteration_method::MoveOnCurrentKeyDuplicates;
 use crate::iter::{decode_entry, RoIter, RoRevIter, RwIter, RwRevIter};
@@ -871,6 +872,63 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
         R: RangeBounds<KC::EItem>,
     {
         Ok(RoRevRange::new(self.engine(txn, range, false)?))
+    }
+
+    /// [`range`](Self::range) in a write transaction, with the `unsafe` cursor writes.
+    pub fn range_mut<'a, 'txn, R>(
+        &self,
+        txn: &'txn mut RwTxn,
+        range: &'a R,
+    ) -> Result<RwRange<'txn, KC, DC, C>>
+    where
+        KC: BytesEncode<'a>,
+        R: RangeBounds<KC::EItem>,
+    {
+        let txn: &'txn RwTxn = txn;
+        Ok(RwRange::new(self.engine(txn, range, true)?))
+    }
+
+    /// [`rev_range`](Self::rev_range) in a write transaction, with the `unsafe` cursor writes.
+    pub fn rev_range_mut<'a, 'txn, R>(
+        &self,
+        txn: &'txn mut RwTxn,
+        range: &'a R,
+    ) -> Result<RwRevRange<'txn, KC, DC, C>>
+    where
+        KC: BytesEncode<'a>,
+        R: RangeBounds<KC::EItem>,
+    {
+        let txn: &'txn RwTxn = txn;
+        Ok(RwRevRange::new(self.engine(txn, range, false)?))
+    }
+
+    /// [`prefix_iter`](Self::prefix_iter) in a write transaction, with the `unsafe` cursor writes.
+    pub fn prefix_iter_mut<'a, 'txn>(
+        &self,
+        txn: &'txn mut RwTxn,
+        prefix: &'a KC::EItem,
+    ) -> Result<RwPrefix<'txn, KC, DC, C>>
+    where
+        KC: BytesEncode<'a>,
+        C: LexicographicComparator,
+    {
+        let txn: &'txn RwTxn = txn;
+        Ok(RwPrefix::new(self.prefix_engine(txn, prefix, true)?))
+    }
+
+    /// [`rev_prefix_iter`](Self::rev_prefix_iter) in a write transaction, with the `unsafe`
+    /// cursor writes.
+    pub fn rev_prefix_iter_mut<'a, 'txn>(
+        &self,
+        txn: &'txn mut RwTxn,
+        prefix: &'a KC::EItem,
+    ) -> Result<RwRevPrefix<'txn, KC, DC, C>>
+    where
+        KC: BytesEncode<'a>,
+        C: LexicographicComparator,
+    {
+        let txn: &'txn RwTxn = txn;
+        Ok(RwRevPrefix::new(self.prefix_engine(txn, prefix, false)?))
     }
 
     fn prefix_engine<'a, 'txn>(

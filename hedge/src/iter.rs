@@ -190,9 +190,10 @@ read_iterator!(
     RwRevIter, ffi::MDB_LAST, PREV
 );
 
+/// The `unsafe` writes of the `Rw*` iterators; `$($cursor).+` is where their cursor is.
 macro_rules! write_methods {
-    ($name:ident) => {
-        impl<'txn, KC, DC, IM> $name<'txn, KC, DC, IM> {
+    ($name:ident $(<$c:ident>)?, $($cursor:ident).+) => {
+        impl<'txn, KC, DC, $($c,)? IM> $name<'txn, KC, DC, $($c,)? IM> {
             /// Deletes the entry the iterator last returned; the next call returns the one
             /// after it. `false` if there was none.
             ///
@@ -202,7 +203,7 @@ macro_rules! write_methods {
             pub unsafe fn del_current(&mut self) -> Result<bool> {
                 // SAFETY: the txn is a write txn borrowed mutably by this iterator; the caller
                 // upholds the rule about earlier values.
-                match unsafe { self.cursor.del(0) } {
+                match unsafe { self.$($cursor).+.del(0) } {
                     Ok(()) => Ok(true),
                     Err(e) if e.not_found() => Ok(false),
                     Err(e) => Err(e.into()),
@@ -221,7 +222,7 @@ macro_rules! write_methods {
                 let key = KC::bytes_encode(key).map_err(Error::Encoding)?;
                 let data = DC::bytes_encode(data).map_err(Error::Encoding)?;
                 // SAFETY: as in del_current.
-                Ok(unsafe { self.cursor.put(&key, &data, ffi::MDB_CURRENT) }?)
+                Ok(unsafe { self.$($cursor).+.put(&key, &data, ffi::MDB_CURRENT) }?)
             }
 
             /// Puts through the cursor with `flags` (e.g. `PutFlags::APPEND`), a value of another
@@ -242,7 +243,7 @@ macro_rules! write_methods {
                 let key = KC::bytes_encode(key).map_err(Error::Encoding)?;
                 let data = NDC::bytes_encode(data).map_err(Error::Encoding)?;
                 // SAFETY: as in del_current.
-                unsafe { self.cursor.put(&key, &data, flags.bits()) }?;
+                unsafe { self.$($cursor).+.put(&key, &data, flags.bits()) }?;
                 Ok(())
             }
 
@@ -265,7 +266,7 @@ macro_rules! write_methods {
             {
                 let key = KC::bytes_encode(key).map_err(Error::Encoding)?;
                 // SAFETY: as in del_current.
-                let Some(start) = (unsafe { self.cursor.reserve(&key, data_size, flags.bits()) }?) else {
+                let Some(start) = (unsafe { self.$($cursor).+.reserve(&key, data_size, flags.bits()) }?) else {
                     return Ok(false);
                 };
                 // SAFETY: LMDB reserved `data_size` writable bytes, valid until the next write
@@ -279,5 +280,7 @@ macro_rules! write_methods {
     };
 }
 
-write_methods!(RwIter);
-write_methods!(RwRevIter);
+pub(crate) use write_methods;
+
+write_methods!(RwIter, cursor);
+write_methods!(RwRevIter, cursor);

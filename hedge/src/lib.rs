@@ -156,7 +156,7 @@ pub use byteorder;
 pub use heed_traits::{BoxedError, BytesDecode, BytesEncode, Comparator, LexicographicComparator};
 pub use heed_types as types;
 
-pub use bounded::{RoPrefix, RoRange, RoRevPrefix, RoRevRange};
+pub use bounded::{RoPrefix, RoRange, RoRevPrefix, RoRevRange, RwPrefix, RwRange, RwRevPrefix, RwRevRange};
 pub use database::{
     Database, DatabaseOpenOptions, DatabaseOpener, DatabaseStat, DefaultComparator, IntegerComparator,
     Unspecified,

@@ -183,3 +183,70 @@ fn reverse_prefix_finds_keys_when_a_shorter_key_follows_the_prefix() {
     assert_eq!(rev, [&[0xff, 0xff, 0x01][..], &[0xff, 0xff][..]]);
     wtxn.commit().unwrap();
 }
+
+#[test]
+fn write_ranges_and_prefixes_delete_and_replace_like_a_btreemap() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = unsafe { EnvOpenOptions::new().open(dir.path()) }.unwrap();
+    let wtxn = env.write_txn().unwrap();
+    let db: Database<Bytes, Bytes> = env
+        .create_databases_and_commit(wtxn, |o, w| {
+            o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit)
+        })
+        .unwrap()
+        .unwrap_commit();
+    let mut rng = Rng(11);
+    let mut model = BTreeMap::new();
+    let mut wtxn = env.write_txn().unwrap();
+    for round in 0..60u32 {
+        for _ in 0..20 {
+            let (k, v) = (rng.key(), round.to_be_bytes().to_vec());
+            db.put(&mut wtxn, &k, &v).unwrap();
+            model.insert(k, v);
+        }
+        match round % 3 {
+            0 => {
+                let (start, end) = (rng.bound(), rng.bound());
+                let range = (start.as_ref().map(Vec::as_slice), end.as_ref().map(Vec::as_slice));
+                let mut iter = db.range_mut(&mut wtxn, &range).unwrap();
+                while let Some(entry) = iter.next() {
+                    entry.unwrap();
+                    // SAFETY: no value of the iterator is used after the write.
+                    assert!(unsafe { iter.del_current() }.unwrap());
+                }
+                for k in model_range(&model, &start, &end) {
+                    model.remove(&k);
+                }
+            }
+            1 => {
+                let prefix = rng.key();
+                let mut iter = db.prefix_iter_mut(&mut wtxn, &prefix[..]).unwrap();
+                while let Some(entry) = iter.next() {
+                    let key = entry.unwrap().0.to_vec();
+                    // SAFETY: `key` is an owned copy; nothing borrowed is used after the write.
+                    assert!(unsafe { iter.put_current(&key, b"replaced") }.unwrap());
+                }
+                for (k, v) in model.iter_mut() {
+                    if k.starts_with(&prefix) {
+                        *v = b"replaced".to_vec();
+                    }
+                }
+            }
+            _ => {
+                let prefix = rng.key();
+                let mut iter = db.rev_prefix_iter_mut(&mut wtxn, &prefix[..]).unwrap();
+                while let Some(entry) = iter.next() {
+                    entry.unwrap();
+                    // SAFETY: as above.
+                    assert!(unsafe { iter.del_current() }.unwrap());
+                }
+                model.retain(|k, _| !k.starts_with(&prefix));
+            }
+        }
+        let got: Vec<(Vec<u8>, Vec<u8>)> =
+            db.iter(&wtxn).unwrap().map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).unwrap()).collect();
+        let want: Vec<(Vec<u8>, Vec<u8>)> = model.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        assert_eq!(got, want, "round {round}");
+    }
+    wtxn.commit().unwrap();
+}
