@@ -604,6 +604,55 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
         }
     }
 
+    /// Reserves `data_size` bytes for `key` and lets `write_func` fill them, unless the key
+    /// exists: then returns its value (not replaced) and does not call `write_func`. The
+    /// reserved write follows [`put_reserved`](Self::put_reserved)'s rule; the returned value
+    /// borrows the transaction, as in [`get_or_put`](Self::get_or_put).
+    pub fn get_or_put_reserved<'a, 'txn, F>(
+        &self,
+        txn: &'txn mut RwTxn,
+        key: &'a KC::EItem,
+        data_size: usize,
+        write_func: F,
+    ) -> Result<Option<DC::DItem>>
+    where
+        KC: BytesEncode<'a>,
+        F: FnOnce(&mut ReservedSpace) -> io::Result<()>,
+        DC: BytesDecode<'txn>,
+    {
+        self.get_or_put_reserved_with_flags(txn, PutFlags::empty(), key, data_size, write_func)
+    }
+
+    /// [`get_or_put_reserved`](Self::get_or_put_reserved) with put flags.
+    pub fn get_or_put_reserved_with_flags<'a, 'txn, F>(
+        &self,
+        txn: &'txn mut RwTxn,
+        flags: PutFlags,
+        key: &'a KC::EItem,
+        data_size: usize,
+        write_func: F,
+    ) -> Result<Option<DC::DItem>>
+    where
+        KC: BytesEncode<'a>,
+        F: FnOnce(&mut ReservedSpace) -> io::Result<()>,
+        DC: BytesDecode<'txn>,
+    {
+        self.check(txn);
+        let key = encode::<KC>(key)?;
+        let txn: &'txn RwTxn = txn;
+        // SAFETY: `txn` was borrowed mutably for 'txn, so no value read through it is alive.
+        match unsafe { txn.raw().reserve_or_existing(self.dbi, &key, data_size, flags.bits()) }? {
+            Err(existing) => decode::<DC>(existing).map(Some),
+            Ok(start) => {
+                // SAFETY: LMDB reserved `data_size` writable bytes, valid until the next write
+                // in the txn, which cannot happen while `space` lives.
+                let mut space = unsafe { ReservedSpace::new(start, data_size) };
+                let result = write_func(&mut space);
+                crate::reserved::finish(&mut space, result).map(|()| None)
+            }
+        }
+    }
+
     /// Deletes one `key`/`data` pair of a `DUP_SORT` database (in any database: the entry, if
     /// its value is `data`); `false` if there was none.
     pub fn delete_one_duplicate<'a>(

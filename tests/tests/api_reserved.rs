@@ -99,3 +99,29 @@ fn reserved_writes_never_expose_unwritten_bytes() {
         assert!(seek[100..110].iter().all(|&b| b == 2) && seek[110..].iter().all(|&b| b == 0));
     }
 }
+
+#[test]
+fn get_or_put_reserved_returns_the_existing_value_or_fills_a_new_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (env, db) = setup(&dir, EnvFlags::empty());
+    let mut wtxn = env.write_txn().unwrap();
+    let existing =
+        db.get_or_put_reserved(&mut wtxn, "k", SIZE, |space| space.write_all(&vec![5; SIZE])).unwrap();
+    assert_eq!(existing, None);
+    let mut called = false;
+    let existing = db
+        .get_or_put_reserved(&mut wtxn, "k", 8, |space| {
+            called = true;
+            space.write_all(&[0; 8])
+        })
+        .unwrap()
+        .unwrap();
+    assert!(!called, "the closure must not run when the key exists");
+    assert_eq!(existing.len(), SIZE);
+    assert!(existing.iter().all(|&b| b == 5));
+    // A short write of a new key: error, and zeros after what was written.
+    let err = db.get_or_put_reserved(&mut wtxn, "new", 4, |space| space.write_all(&[1])).unwrap_err();
+    assert!(matches!(err, Error::Io(_)), "{err:?}");
+    assert_eq!(db.get(&wtxn, "new").unwrap(), Some(&[1, 0, 0, 0][..]));
+    wtxn.commit().unwrap();
+}

@@ -308,6 +308,32 @@ impl RawTxn {
         }
     }
 
+    /// A reserved put unless the key exists: `Ok(Err(existing))` with the value already there
+    /// (valid while this txn lives and makes no write), else `Ok(Ok(start))` of the
+    /// uninitialised reserved bytes.
+    ///
+    /// # Safety
+    /// As [`reserve`](Self::reserve).
+    pub(crate) unsafe fn reserve_or_existing<'t>(
+        &'t self,
+        dbi: ffi::MDB_dbi,
+        key: &[u8],
+        size: usize,
+        flags: c_uint,
+    ) -> Result<Result<*mut u8, &'t [u8]>, MdbError> {
+        let mut k = val(key);
+        let mut d = ffi::MDB_val { mv_size: size, mv_data: ptr::null_mut() };
+        let flags = flags | ffi::MDB_RESERVE | ffi::MDB_NOOVERWRITE;
+        // SAFETY: live write txn; LMDB fills `d` with the reserved or the existing location.
+        match unsafe { ffi::mdb_put(self.as_ptr(), dbi, &mut k, &mut d, flags) } {
+            0 => Ok(Ok(d.mv_data as *mut u8)),
+            // SAFETY: the existing value lies in a page valid while the txn, borrowed for 't by
+            // the caller, makes no write.
+            rc if rc == ffi::MDB_KEYEXIST => Ok(Err(unsafe { slice(d) })),
+            rc => Err(MdbError::from_err_code(rc)),
+        }
+    }
+
     /// Reserves `size` bytes for `key`'s value and returns where they are (uninitialised).
     ///
     /// # Safety
