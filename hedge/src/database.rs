@@ -695,6 +695,57 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
         Ok(unsafe { txn.raw().drop_db(self.dbi, true) }?)
     }
 
+    /// Writes `len` [`Pod`](bytemuck::Pod) elements (an embedding) for `key` in place: the
+    /// values `elements` yields go straight into LMDB's reserved space, with no buffer and
+    /// no copy of the whole value (beyond heed's API). Fewer than `len` elements is an error
+    /// and the rest is zeroed, as in [`put_reserved`](Self::put_reserved).
+    ///
+    /// ```
+    /// use hedge::codec::PodSlice;
+    /// use hedge::types::Str;
+    /// use hedge::{CommitOrAbort, Database};
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { hedge::EnvOpenOptions::new().open(dir.path())? };
+    /// # let wtxn = env.write_txn()?;
+    /// let db: Database<Str, PodSlice<f32>> = env
+    ///     .create_databases_and_commit(wtxn, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?
+    ///     .unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// // A producer: f64 features, normalised, written as f32 directly into the page.
+    /// let raw: Vec<f64> = (0..1536).map(|i| (i as f64).sin()).collect();
+    /// let norm = raw.iter().map(|x| x * x).sum::<f64>().sqrt();
+    /// db.put_reserved_elements(&mut wtxn, "doc-1", raw.len(), raw.iter().map(|x| (x / norm) as f32))?;
+    /// assert_eq!(db.get(&wtxn, "doc-1")?.unwrap().len(), 1536);
+    /// # Ok(()) }
+    /// ```
+    pub fn put_reserved_elements<'a, T, I>(
+        &self,
+        txn: &mut RwTxn,
+        key: &'a KC::EItem,
+        len: usize,
+        elements: I,
+    ) -> Result<()>
+    where
+        KC: BytesEncode<'a>,
+        T: bytemuck::Pod,
+        I: IntoIterator<Item = T>,
+    {
+        let bytes = len.checked_mul(std::mem::size_of::<T>()).ok_or_else(|| {
+            Error::Io(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{len} elements overflow usize bytes"),
+            ))
+        })?;
+        self.put_reserved(txn, key, bytes, |space| {
+            use std::io::Write;
+            for element in elements.into_iter().take(len) {
+                space.write_all(bytemuck::bytes_of(&element))?;
+            }
+            Ok(())
+        })
+    }
+
     /// Deletes `key` (all its duplicates in a `DUP_SORT` database); `false` if it was absent.
     pub fn delete<'a>(&self, txn: &mut RwTxn, key: &'a KC::EItem) -> Result<bool>
     where

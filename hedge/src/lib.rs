@@ -144,6 +144,7 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 mod bounded;
+pub mod codec;
 mod database;
 mod env;
 mod error;
