@@ -49,7 +49,7 @@ impl<'a, T: Pod> BytesDecode<'a> for PodSlice<T> {
 
     fn bytes_decode(bytes: &'a [u8]) -> Result<Cow<'a, [T]>, BoxedError> {
         let size = size_of::<T>();
-        if size == 0 || bytes.len() % size != 0 {
+        if size == 0 || !bytes.len().is_multiple_of(size) {
             return Err(format!(
                 "{} bytes are not a whole number of {}-byte {} elements",
                 bytes.len(),
