@@ -2,9 +2,11 @@
 //! upstream source with hedge's patch series (concurrent nested read-only transactions of
 //! a write transaction; `MDB_RESERVE` on overflow pages without wasted copies).
 //!
-//! Code written for heed 0.23 keeps its names: `heed = { package = "hedge", ... }`. The
-//! crate is being built up issue by issue; today it has environments, transactions
-//! (nested ones included), database opening and the core typed reads and writes.
+//! Code written for heed 0.23 keeps its names: `heed = { package = "hedge", ... }` (heed's
+//! own examples build and run unchanged that way). Beyond heed: nested read transactions on
+//! every write transaction whatever the TLS mode, reserved writes that never leave unwritten
+//! bytes, [`codec::PodSlice`] for embeddings (zero-copy when aligned), and
+//! [`Database::put_reserved_elements`] to produce a vector straight into LMDB's page.
 //!
 //! ```
 //! use hedge::types::{Str, U32};
