@@ -17,6 +17,34 @@ pub mod built {
     pub const PRISTINE_LIB: &str = env!("HEDGE_TESTS_PRISTINE_LIB");
 }
 
+/// A fresh environment in `dir` (with `env_flags`, a 64 MiB map, room for 4 named databases)
+/// and one database created in it, committed: the setup most `api_*` suites start from.
+pub fn env_with_database<KC: 'static, DC: 'static>(
+    dir: &std::path::Path,
+    env_flags: hedge::EnvFlags,
+    name: Option<&str>,
+    db_flags: hedge::DatabaseFlags,
+) -> (hedge::Env, hedge::Database<'static, KC, DC>) {
+    // SAFETY (tests): the env's files are only touched through hedge; the flags are LMDB's
+    // documented ones.
+    let env =
+        unsafe { hedge::EnvOpenOptions::new().flags(env_flags).map_size(64 << 20).max_dbs(4).open(dir) }
+            .expect("open the test environment");
+    let wtxn = env.write_txn().expect("write txn");
+    let db = env
+        .create_databases_and_commit(wtxn, |opener, wtxn| {
+            let mut options = opener.database_options().types::<KC, DC>();
+            options.flags(db_flags);
+            if let Some(name) = name {
+                options.name(name);
+            }
+            options.create(wtxn).map(hedge::CommitOrAbort::<_, ()>::Commit)
+        })
+        .expect("create the test database")
+        .unwrap_commit();
+    (env, db)
+}
+
 /// Expands its body twice: in `mod patched` with `ffi` = `hedge_lmdb_sys`, and in
 /// `mod pristine` with `ffi` = `hedge_lmdb_sys::pristine`; [`raw_api!`] helpers are in scope.
 #[macro_export]

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 
 use hedge::types::{Bytes, Str};
-use hedge::{CommitOrAbort, Database, EnvOpenOptions};
+use hedge::{Database, DatabaseFlags, EnvFlags};
 
 struct Rng(u64);
 impl Rng {
@@ -47,14 +47,8 @@ fn model_range(m: &BTreeMap<Vec<u8>, Vec<u8>>, start: &Bound<Vec<u8>>, end: &Bou
 fn ranges_prefixes_and_nearest_keys_match_a_btreemap() {
     let dir = tempfile::tempdir().unwrap();
     // SAFETY (tests): the env files are only touched through hedge.
-    let env = unsafe { EnvOpenOptions::new().open(dir.path()) }.unwrap();
-    let wtxn = env.write_txn().unwrap();
-    let db: Database<Bytes, Bytes> = env
-        .create_databases_and_commit(wtxn, |o, w| {
-            o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit)
-        })
-        .unwrap()
-        .unwrap_commit();
+    let (env, db): (_, Database<Bytes, Bytes>) =
+        hedge_tests::env_with_database(dir.path(), EnvFlags::empty(), None, DatabaseFlags::empty());
     let mut rng = Rng(7);
     let mut model = BTreeMap::new();
     let mut wtxn = env.write_txn().unwrap();
@@ -110,16 +104,8 @@ fn ranges_prefixes_and_nearest_keys_match_a_btreemap() {
 #[test]
 fn ranges_over_duplicates() {
     let dir = tempfile::tempdir().unwrap();
-    let env = unsafe { EnvOpenOptions::new().max_dbs(1).open(dir.path()) }.unwrap();
-    let wtxn = env.write_txn().unwrap();
-    let db: Database<Str, Str> = env
-        .create_databases_and_commit(wtxn, |o, wtxn| {
-            let mut opts = o.database_options().types::<Str, Str>();
-            opts.name("dups").flags(hedge::DatabaseFlags::DUP_SORT);
-            opts.create(wtxn).map(CommitOrAbort::<_, ()>::Commit)
-        })
-        .unwrap()
-        .unwrap_commit();
+    let (env, db): (_, Database<Str, Str>) =
+        hedge_tests::env_with_database(dir.path(), EnvFlags::empty(), Some("dups"), DatabaseFlags::DUP_SORT);
     let mut wtxn = env.write_txn().unwrap();
     for (k, v) in [("a", "1"), ("b", "1"), ("b", "2"), ("b", "3"), ("c", "1")] {
         db.put(&mut wtxn, k, v).unwrap();
@@ -162,14 +148,8 @@ fn ranges_over_duplicates() {
 #[test]
 fn reverse_prefix_finds_keys_when_a_shorter_key_follows_the_prefix() {
     let dir = tempfile::tempdir().unwrap();
-    let env = unsafe { EnvOpenOptions::new().open(dir.path()) }.unwrap();
-    let wtxn = env.write_txn().unwrap();
-    let db: Database<Bytes, Bytes> = env
-        .create_databases_and_commit(wtxn, |o, w| {
-            o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit)
-        })
-        .unwrap()
-        .unwrap_commit();
+    let (env, db): (_, Database<Bytes, Bytes>) =
+        hedge_tests::env_with_database(dir.path(), EnvFlags::empty(), None, DatabaseFlags::empty());
     let mut wtxn = env.write_txn().unwrap();
     for k in [&[0xffu8, 0xfe, 0xff, 0x00][..], &[0xff, 0xff], &[0xff, 0xfe], &[0xff, 0xff, 0x01]] {
         db.put(&mut wtxn, k, b"v").unwrap();
@@ -187,14 +167,8 @@ fn reverse_prefix_finds_keys_when_a_shorter_key_follows_the_prefix() {
 #[test]
 fn write_ranges_and_prefixes_delete_and_replace_like_a_btreemap() {
     let dir = tempfile::tempdir().unwrap();
-    let env = unsafe { EnvOpenOptions::new().open(dir.path()) }.unwrap();
-    let wtxn = env.write_txn().unwrap();
-    let db: Database<Bytes, Bytes> = env
-        .create_databases_and_commit(wtxn, |o, w| {
-            o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit)
-        })
-        .unwrap()
-        .unwrap_commit();
+    let (env, db): (_, Database<Bytes, Bytes>) =
+        hedge_tests::env_with_database(dir.path(), EnvFlags::empty(), None, DatabaseFlags::empty());
     let mut rng = Rng(11);
     let mut model = BTreeMap::new();
     let mut wtxn = env.write_txn().unwrap();

@@ -4,21 +4,12 @@
 use std::io::{self, Seek, SeekFrom, Write};
 
 use hedge::types::{Bytes, Str};
-use hedge::{CommitOrAbort, Database, EnvFlags, EnvOpenOptions, Error};
+use hedge::{Database, EnvFlags, Error};
 
 const SIZE: usize = 12 * 1024;
 
 fn setup(dir: &tempfile::TempDir, flags: EnvFlags) -> (hedge::Env, Database<'static, Str, Bytes>) {
-    // SAFETY (tests): files only touched through hedge; the flags are LMDB's documented ones.
-    let env = unsafe { EnvOpenOptions::new().flags(flags).map_size(64 << 20).open(dir.path()) }.unwrap();
-    let wtxn = env.write_txn().unwrap();
-    let db = env
-        .create_databases_and_commit(wtxn, |o, w| {
-            o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit)
-        })
-        .unwrap()
-        .unwrap_commit();
-    (env, db)
+    hedge_tests::env_with_database(dir.path(), flags, None, hedge::DatabaseFlags::empty())
 }
 
 fn pattern(i: usize) -> u8 {

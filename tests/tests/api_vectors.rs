@@ -4,19 +4,10 @@ use std::borrow::Cow;
 
 use hedge::codec::PodSlice;
 use hedge::types::{Bytes, Str};
-use hedge::{CommitOrAbort, Database, EnvOpenOptions, Error};
+use hedge::{Database, Error};
 
 fn open_db<T: 'static>(dir: &tempfile::TempDir) -> (hedge::Env, Database<'static, Str, PodSlice<T>>) {
-    // SAFETY (tests): files only touched through hedge.
-    let env = unsafe { EnvOpenOptions::new().map_size(32 << 20).open(dir.path()) }.unwrap();
-    let wtxn = env.write_txn().unwrap();
-    let db = env
-        .create_databases_and_commit(wtxn, |o, w| {
-            o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit)
-        })
-        .unwrap()
-        .unwrap_commit();
-    (env, db)
+    hedge_tests::env_with_database(dir.path(), hedge::EnvFlags::empty(), None, hedge::DatabaseFlags::empty())
 }
 
 #[test]
