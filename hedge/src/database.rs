@@ -387,11 +387,11 @@ impl<'t, KC, DC, C, CDUP> OnCommit for Database<'t, KC, DC, C, CDUP> {
     }
 }
 
-fn encode<'a, X: BytesEncode<'a>>(item: &'a X::EItem) -> Result<Cow<'a, [u8]>> {
+pub(crate) fn encode<'a, X: BytesEncode<'a>>(item: &'a X::EItem) -> Result<Cow<'a, [u8]>> {
     X::bytes_encode(item).map_err(Error::Encoding)
 }
 
-fn decode<'a, X: BytesDecode<'a>>(bytes: &'a [u8]) -> Result<X::DItem> {
+pub(crate) fn decode<'a, X: BytesDecode<'a>>(bytes: &'a [u8]) -> Result<X::DItem> {
     X::bytes_decode(bytes).map_err(Error::Decoding)
 }
 
@@ -401,8 +401,12 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     }
 
     #[track_caller]
-    fn check<T>(&self, txn: &RoTxn<'_, T>) {
+    pub(crate) fn check<T>(&self, txn: &RoTxn<'_, T>) {
         assert_same_env(self.env_ident, txn);
+    }
+
+    pub(crate) fn dbi(&self) -> ffi::MDB_dbi {
+        self.dbi
     }
 
     /// The value of `key`, decoded; `None` if absent. The value may borrow from the
@@ -731,12 +735,7 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
         T: bytemuck::Pod,
         I: IntoIterator<Item = T>,
     {
-        let bytes = len.checked_mul(std::mem::size_of::<T>()).ok_or_else(|| {
-            Error::Io(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("{len} elements overflow usize bytes"),
-            ))
-        })?;
+        let bytes = crate::codec::byte_len::<T>(len)?;
         self.put_reserved(txn, key, bytes, |space| {
             use std::io::Write;
             for element in elements.into_iter().take(len) {

@@ -148,6 +148,7 @@
 mod bounded;
 pub mod codec;
 mod database;
+mod dupfixed;
 mod env;
 mod error;
 mod iter;
@@ -164,6 +165,7 @@ pub use database::{
     Database, DatabaseOpenOptions, DatabaseOpener, DatabaseStat, DefaultComparator, IntegerComparator,
     Unspecified,
 };
+pub use dupfixed::FixedDuplicates;
 pub use env::{
     env_closing_event, CommitOrAbort, CommitToken, CompactionOption, Env, EnvClosingEvent, EnvInfo,
     EnvOpenOptions, FlagSetMode, OnCommit,

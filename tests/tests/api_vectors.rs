@@ -68,3 +68,59 @@ fn typed_reserved_writes_fill_in_place_and_never_leave_garbage() {
     assert!(got.iter().enumerate().all(|(i, &x)| x == (i as u16).wrapping_mul(7)));
     wtxn.commit().unwrap();
 }
+
+#[test]
+fn reserved_slices_are_filled_in_place_under_every_env_mode() {
+    use hedge::EnvFlags;
+    for flags in [
+        EnvFlags::empty(),
+        EnvFlags::WRITE_MAP,
+        EnvFlags::NO_MEM_INIT,
+        EnvFlags::WRITE_MAP | EnvFlags::NO_MEM_INIT,
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let (env, db): (_, Database<Str, PodSlice<f32>>) =
+            hedge_tests::env_with_database(dir.path(), flags, None, hedge::DatabaseFlags::empty());
+        let mut wtxn = env.write_txn().unwrap();
+        // Overflow-sized (in place) and inline-sized (maybe staged) vectors.
+        for len in [1usize, 3, 17, 768, 3000] {
+            let key = format!("v{len}");
+            db.put_reserved_slice(&mut wtxn, &key, len, |v| {
+                assert!(v.iter().all(|&x| x == 0.0), "{flags:?}: the slice starts zeroed");
+                v.iter_mut().enumerate().for_each(|(i, x)| *x = i as f32 + 0.25);
+                Ok(())
+            })
+            .unwrap();
+            let got = db.get(&wtxn, &key).unwrap().unwrap();
+            assert_eq!(got.len(), len);
+            assert!(got.iter().enumerate().all(|(i, &x)| x == i as f32 + 0.25), "{flags:?} {len}");
+        }
+        // A failing fill: its error, and the value holds what it wrote and zeros.
+        let err = db
+            .put_reserved_slice(&mut wtxn, "failed", 2048, |v| {
+                v[..10].fill(7.0);
+                Err(std::io::Error::other("producer gave up"))
+            })
+            .unwrap_err();
+        assert!(matches!(&err, Error::Io(e) if e.to_string() == "producer gave up"), "{err:?}");
+        let got = db.get(&wtxn, "failed").unwrap().unwrap();
+        assert!(got[..10].iter().all(|&x| x == 7.0) && got[10..].iter().all(|&x| x == 0.0), "{flags:?}");
+        wtxn.commit().unwrap();
+        let rtxn = env.read_txn().unwrap();
+        assert_eq!(db.get(&rtxn, "v3000").unwrap().unwrap()[2999], 2999.25);
+        assert_eq!(db.len(&rtxn).unwrap(), 6);
+    }
+}
+
+#[test]
+fn zero_sized_and_overflowing_lengths_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (env, db) = open_db::<f32>(&dir);
+    let mut wtxn = env.write_txn().unwrap();
+    let err = db.put_reserved_slice(&mut wtxn, "huge", usize::MAX / 2, |_| Ok(())).unwrap_err();
+    assert!(matches!(&err, Error::Io(e) if e.kind() == std::io::ErrorKind::InvalidInput), "{err:?}");
+    let units = db.remap_data_type::<PodSlice<()>>();
+    let err = units.put_reserved_slice(&mut wtxn, "unit", 4, |_| Ok(())).unwrap_err();
+    assert!(matches!(&err, Error::Io(e) if e.kind() == std::io::ErrorKind::InvalidInput), "{err:?}");
+    assert!(db.is_empty(&wtxn).unwrap());
+}

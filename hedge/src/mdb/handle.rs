@@ -1,7 +1,7 @@
 //! Owned LMDB handles. Every call into LMDB for environments and transactions goes
 //! through these types; the typed layer above adds lifetimes and codecs.
 
-use std::ffi::{c_int, c_uint, CStr};
+use std::ffi::{c_int, c_uint, c_void, CStr};
 use std::mem::MaybeUninit;
 use std::ptr::{self, NonNull};
 
@@ -458,7 +458,7 @@ impl<'t> RawCursor<'t> {
     }
 }
 
-impl RawCursor<'_> {
+impl<'t> RawCursor<'t> {
     /// The number of values of the key under the cursor (1 without `DUP_SORT`).
     pub(crate) fn count(&self) -> Result<usize, MdbError> {
         let mut count = 0;
@@ -506,6 +506,57 @@ impl RawCursor<'_> {
             rc if rc == ffi::MDB_NOTFOUND => Ok(None),
             rc => Err(MdbError::from_err_code(rc)),
         }
+    }
+
+    /// `MDB_GET_MULTIPLE` (`next == false`) or `MDB_NEXT_MULTIPLE`: a block of contiguous
+    /// values of the current key of a `DUP_FIXED` database. `current` is the value the
+    /// cursor stands on: for a key with a single value LMDB answers `MDB_GET_MULTIPLE` by
+    /// leaving it untouched. `None` when the key has no further block.
+    pub(crate) fn get_multiple(
+        &mut self,
+        next: bool,
+        current: &'t [u8],
+    ) -> Result<Option<&'t [u8]>, MdbError> {
+        let mut k = val(&[]);
+        let mut d = val(current);
+        let op = if next { ffi::MDB_NEXT_MULTIPLE } else { ffi::MDB_GET_MULTIPLE };
+        // SAFETY: live cursor; `d` holds a value of the txn, LMDB replaces it with a block.
+        match unsafe { ffi::mdb_cursor_get(self.ptr.as_ptr(), &mut k, &mut d, op) } {
+            // SAFETY: on success `d` points into a page of the txn borrowed for 't, which
+            // makes no write while this cursor is used (typed layer).
+            0 => Ok(Some(unsafe { slice(d) })),
+            rc if rc == ffi::MDB_NOTFOUND => Ok(None),
+            rc => Err(MdbError::from_err_code(rc)),
+        }
+    }
+
+    /// `MDB_MULTIPLE`: stores `count` values of `size` bytes each, contiguous in `values`,
+    /// as duplicates of `key` in a `DUP_FIXED` database; returns how many LMDB stored.
+    ///
+    /// # Safety
+    /// As [`del`](Self::del).
+    pub(crate) unsafe fn put_multiple(
+        &mut self,
+        key: &[u8],
+        values: &[u8],
+        size: usize,
+        flags: c_uint,
+    ) -> Result<usize, MdbError> {
+        assert!(
+            size > 0 && values.len().is_multiple_of(size) && !values.is_empty(),
+            "MDB_MULTIPLE needs whole values"
+        );
+        let mut k = val(key);
+        let mut d = [
+            ffi::MDB_val { mv_size: size, mv_data: values.as_ptr() as *mut c_void },
+            ffi::MDB_val { mv_size: values.len() / size, mv_data: ptr::null_mut() },
+        ];
+        // SAFETY: per the contract; with MDB_MULTIPLE LMDB reads the two-element array
+        // (first value and its size, then the count), and `values` outlives the call.
+        mdb_result(unsafe {
+            ffi::mdb_cursor_put(self.ptr.as_ptr(), &mut k, d.as_mut_ptr(), flags | ffi::MDB_MULTIPLE)
+        })?;
+        Ok(d[1].mv_size)
     }
 
     /// Deletes the entry under the cursor (`flags`: `MDB_NODUPDATA` for all its duplicates);
