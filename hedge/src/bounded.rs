@@ -47,11 +47,7 @@ pub(crate) fn owned(bound: Bound<&[u8]>) -> Bound<Vec<u8>> {
 
 /// The first entry at or after `key` (any entry for an empty key).
 fn seek<'t>(cursor: &mut RawCursor<'t>, key: &[u8]) -> std::result::Result<Option<Entry<'t>>, MdbError> {
-    if key.is_empty() {
-        cursor.get(ffi::MDB_FIRST, None)
-    } else {
-        cursor.get(ffi::MDB_SET_RANGE, Some(key))
-    }
+    if key.is_empty() { cursor.get(ffi::MDB_FIRST, None) } else { cursor.get(ffi::MDB_SET_RANGE, Some(key)) }
 }
 
 /// The last entry before the first entry at or after `key` (the last one if none is).

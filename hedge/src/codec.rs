@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::io::{self, Write};
 use std::marker::PhantomData;
-use std::mem::{size_of, MaybeUninit};
+use std::mem::{MaybeUninit, size_of};
 
 use bytemuck::Pod;
 use heed_traits::{BoxedError, BytesDecode, BytesEncode};

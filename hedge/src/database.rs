@@ -14,13 +14,13 @@ use heed_traits::{BytesDecode, BytesEncode, Comparator, LexicographicComparator}
 use std::ops::{Bound, RangeBounds};
 
 use crate::bounded::{
-    owned, position, Bounds, Engine, RangeOrder, RoPrefix, RoRange, RoRevPrefix, RoRevRange, RwPrefix,
-    RwRange, RwRevPrefix, RwRevRange,
+    Bounds, Engine, RangeOrder, RoPrefix, RoRange, RoRevPrefix, RoRevRange, RwPrefix, RwRange, RwRevPrefix,
+    RwRevRange, owned, position,
 };
 use crate::iter::iteration_method::MoveOnCurrentKeyDuplicates;
-use crate::iter::{decode_entry, RoIter, RoRevIter, RwIter, RwRevIter};
+use crate::iter::{RoIter, RoRevIter, RwIter, RwRevIter, decode_entry};
 use crate::mdb::ffi;
-use crate::mdb::handle::{compare_with, RawCursor, RawTxn};
+use crate::mdb::handle::{RawCursor, RawTxn, compare_with};
 use crate::{
     CommitOrAbort, CommitToken, DatabaseFlags, Env, Error, OnCommit, PutFlags, ReservedSpace, Result, RoTxn,
     RwTxn,

@@ -2,8 +2,8 @@
 
 use std::{error, fmt, io};
 
-use crate::mdb::error::MdbError;
 use crate::BoxedError;
+use crate::mdb::error::MdbError;
 
 /// An error of hedge: heed 0.23's [`Error`] with the same variants, so that `match`es
 /// written for heed compile unchanged. LMDB codes that are `errno` values (e.g. `ENOSPC`)

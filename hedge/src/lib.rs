@@ -167,13 +167,13 @@ pub use database::{
 };
 pub use dupfixed::FixedDuplicates;
 pub use env::{
-    env_closing_event, CommitOrAbort, CommitToken, CompactionOption, Env, EnvClosingEvent, EnvInfo,
-    EnvOpenOptions, FlagSetMode, OnCommit,
+    CommitOrAbort, CommitToken, CompactionOption, Env, EnvClosingEvent, EnvInfo, EnvOpenOptions, FlagSetMode,
+    OnCommit, env_closing_event,
 };
 pub use error::{Error, Result};
-pub use iter::{iteration_method, RoIter, RoRevIter, RwIter, RwRevIter};
+pub use iter::{RoIter, RoRevIter, RwIter, RwRevIter, iteration_method};
 pub use mdb::error::MdbError;
 pub use mdb::flags::{DatabaseFlags, EnvFlags, PutFlags};
-pub use mdb::version::{lmdb_version, LmdbVersion};
+pub use mdb::version::{LmdbVersion, lmdb_version};
 pub use reserved::ReservedSpace;
 pub use txn::{AnyTls, RoTxn, RwTxn, TlsUsage, WithTls, WithoutTls};

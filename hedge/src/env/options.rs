@@ -4,8 +4,8 @@ use std::marker::PhantomData;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::{canonical, ClosingSignal, Env, EnvInner, Registration, OPENED};
-use crate::mdb::handle::{os_page_size, RawEnv};
+use super::{ClosingSignal, Env, EnvInner, OPENED, Registration, canonical};
+use crate::mdb::handle::{RawEnv, os_page_size};
 use crate::{EnvFlags, Error, Result, TlsUsage, WithTls, WithoutTls};
 
 /// Options to open an environment, as heed 0.23's.

@@ -1,4 +1,4 @@
-use std::ffi::{c_int, CStr};
+use std::ffi::{CStr, c_int};
 use std::fmt;
 
 use super::ffi;

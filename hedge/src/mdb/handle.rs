@@ -1,7 +1,7 @@
 //! Owned LMDB handles. Every call into LMDB for environments and transactions goes
 //! through these types; the typed layer above adds lifetimes and codecs.
 
-use std::ffi::{c_int, c_uint, c_void, CStr};
+use std::ffi::{CStr, c_int, c_uint, c_void};
 use std::mem::MaybeUninit;
 use std::ptr::{self, NonNull};
 
@@ -10,11 +10,7 @@ use super::ffi;
 
 /// Turns an LMDB return code into a `Result`.
 pub(crate) fn mdb_result(rc: c_int) -> Result<(), MdbError> {
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(MdbError::from_err_code(rc))
-    }
+    if rc == 0 { Ok(()) } else { Err(MdbError::from_err_code(rc)) }
 }
 
 /// An `MDB_env`, closed on drop.
@@ -193,11 +189,7 @@ impl RawTxn {
 pub(crate) fn os_page_size() -> usize {
     // SAFETY: sysconf has no preconditions.
     let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    if size > 0 {
-        size as usize
-    } else {
-        4096
-    }
+    if size > 0 { size as usize } else { 4096 }
 }
 
 #[cfg(unix)]
