@@ -27,6 +27,20 @@ use crate::{
 };
 
 /// Statistics of a database, from `mdb_stat`.
+///
+/// ```
+/// # use hedge::types::*; use hedge::*;
+/// # fn main() -> hedge::Result<()> {
+/// # let dir = tempfile::tempdir()?;
+/// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+/// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+/// let mut wtxn = env.write_txn()?;
+/// db.put(&mut wtxn, "k", "v")?;
+/// let stat = db.stat(&wtxn)?;
+/// assert_eq!((stat.entries, stat.depth, stat.leaf_pages), (1, 1, 1));
+/// assert!(stat.page_size.is_power_of_two());
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DatabaseStat {
     /// Size of a page in bytes.
@@ -58,9 +72,42 @@ impl From<ffi::MDB_stat> for DatabaseStat {
 
 /// Placeholder for the key and value types of [`DatabaseOpenOptions`] before
 /// [`types`](DatabaseOpenOptions::types) is called.
+///
+/// ```
+/// # fn main() -> hedge::Result<()> {
+/// # let dir = tempfile::tempdir()?;
+/// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+/// use hedge::types::{Str, U64};
+/// use hedge::{byteorder::BigEndian, CommitOrAbort};
+/// let counts = env
+///     .create_databases_and_commit(env.write_txn()?, |opener, wtxn| {
+///         // database_options() starts with Unspecified key and value types: pick them.
+///         let options = opener.database_options().types::<Str, U64<BigEndian>>();
+///         options.create(wtxn).map(CommitOrAbort::<_, ()>::Commit)
+///     })?
+///     .unwrap_commit();
+/// let mut wtxn = env.write_txn()?;
+/// counts.put(&mut wtxn, "visits", &1)?;
+/// # Ok(()) }
+/// ```
 pub enum Unspecified {}
 
 /// LMDB's default order: bytes compared lexicographically (`memcmp`).
+///
+/// ```
+/// # use hedge::types::*; use hedge::*;
+/// # fn main() -> hedge::Result<()> {
+/// # let dir = tempfile::tempdir()?;
+/// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+/// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+/// let mut wtxn = env.write_txn()?;
+/// for key in ["b", "ab", "a"] {
+///     db.put(&mut wtxn, key, key)?;
+/// }
+/// let keys: Vec<&str> = db.iter(&wtxn)?.map(|e| e.map(|(k, _)| k)).collect::<hedge::Result<_>>()?;
+/// assert_eq!(keys, ["a", "ab", "b"]);
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub enum DefaultComparator {}
 
@@ -84,6 +131,32 @@ impl LexicographicComparator for DefaultComparator {
 
 /// Keys (or duplicates) are native-endian unsigned integers of one size (`u32`, `u64`):
 /// LMDB's `INTEGER_KEY`/`INTEGER_DUP`, set automatically when this comparator is chosen.
+///
+/// ```
+/// # fn main() -> hedge::Result<()> {
+/// # let dir = tempfile::tempdir()?;
+/// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+/// use hedge::types::U32;
+/// use hedge::{byteorder::NativeEndian, CommitOrAbort, IntegerComparator};
+/// let db = env
+///     .create_databases_and_commit(env.write_txn()?, |opener, wtxn| {
+///         let mut options = opener
+///             .database_options()
+///             .types::<U32<NativeEndian>, U32<NativeEndian>>()
+///             .key_comparator::<IntegerComparator>();
+///         options.name("by-id");
+///         options.create(wtxn).map(CommitOrAbort::<_, ()>::Commit)
+///     })?
+///     .unwrap_commit();
+/// let mut wtxn = env.write_txn()?;
+/// for id in [300u32, 2, 1_000_000] {
+///     db.put(&mut wtxn, &id, &(id * 2))?;
+/// }
+/// // Numeric order, although native-endian bytes do not sort that way.
+/// assert_eq!(db.first(&wtxn)?, Some((2, 4)));
+/// assert_eq!(db.last(&wtxn)?, Some((1_000_000, 2_000_000)));
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub enum IntegerComparator {}
 
@@ -101,6 +174,26 @@ impl Comparator for IntegerComparator {
 }
 
 /// Options to open or create a database; get them from [`DatabaseOpener::database_options`].
+///
+/// ```
+/// # fn main() -> hedge::Result<()> {
+/// # let dir = tempfile::tempdir()?;
+/// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+/// use hedge::types::Str;
+/// use hedge::{CommitOrAbort, DatabaseFlags};
+/// let tags = env
+///     .create_databases_and_commit(env.write_txn()?, |opener, wtxn| {
+///         let mut options = opener.database_options().types::<Str, Str>();
+///         options.name("tags").flags(DatabaseFlags::DUP_SORT);
+///         options.create(wtxn).map(CommitOrAbort::<_, ()>::Commit)
+///     })?
+///     .unwrap_commit();
+/// let mut wtxn = env.write_txn()?;
+/// tags.put(&mut wtxn, "apple", "red")?;
+/// tags.put(&mut wtxn, "apple", "round")?;
+/// assert_eq!(tags.count_duplicates(&wtxn, "apple")?, 2);
+/// # Ok(()) }
+/// ```
 pub struct DatabaseOpenOptions<'e, 'n, T, KC, DC, C = DefaultComparator, CDUP = DefaultComparator> {
     env: &'e Env<T>,
     txn_ident: NonZeroUsize,
@@ -129,29 +222,142 @@ impl<'e, 'n, T, KC, DC, C, CDUP> DatabaseOpenOptions<'e, 'n, T, KC, DC, C, CDUP>
     }
 
     /// The key and value codecs.
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// use hedge::types::{Str, U32};
+    /// use hedge::{byteorder::BigEndian, CommitOrAbort};
+    /// let db = env
+    ///     .create_databases_and_commit(env.write_txn()?, |opener, wtxn| {
+    ///         opener.database_options().types::<Str, U32<BigEndian>>().create(wtxn).map(CommitOrAbort::<_, ()>::Commit)
+    ///     })?
+    ///     .unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// db.put(&mut wtxn, "answer", &42)?;
+    /// assert_eq!(db.get(&wtxn, "answer")?, Some(42));
+    /// # Ok(()) }
+    /// ```
     pub fn types<NKC, NDC>(self) -> DatabaseOpenOptions<'e, 'n, T, NKC, NDC, C, CDUP> {
         self.retype()
     }
 
     /// The order of keys ([`DefaultComparator`], [`IntegerComparator`] or your own
     /// [`Comparator`]; one that panics aborts the process).
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// use std::cmp::Ordering;
+    /// use hedge::types::Str;
+    /// use hedge::{CommitOrAbort, Comparator};
+    /// enum Backwards {}
+    /// impl Comparator for Backwards {
+    ///     fn compare(a: &[u8], b: &[u8]) -> Ordering {
+    ///         b.cmp(a)
+    ///     }
+    /// }
+    /// let db = env
+    ///     .create_databases_and_commit(env.write_txn()?, |opener, wtxn| {
+    ///         let mut options = opener.database_options().types::<Str, Str>().key_comparator::<Backwards>();
+    ///         options.name("backwards");
+    ///         options.create(wtxn).map(CommitOrAbort::<_, ()>::Commit)
+    ///     })?
+    ///     .unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// db.put(&mut wtxn, "a", "first in bytes")?;
+    /// db.put(&mut wtxn, "b", "first in this order")?;
+    /// assert_eq!(db.first(&wtxn)?, Some(("b", "first in this order")));
+    /// # Ok(()) }
+    /// ```
     pub fn key_comparator<NC>(self) -> DatabaseOpenOptions<'e, 'n, T, KC, DC, NC, CDUP> {
         self.retype()
     }
 
     /// The order of duplicate values in a `DUP_SORT` database.
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// use std::cmp::Ordering;
+    /// use hedge::types::Str;
+    /// use hedge::{CommitOrAbort, Comparator, DatabaseFlags};
+    /// enum ByLength {}
+    /// impl Comparator for ByLength {
+    ///     fn compare(a: &[u8], b: &[u8]) -> Ordering {
+    ///         a.len().cmp(&b.len()).then(a.cmp(b))
+    ///     }
+    /// }
+    /// let db = env
+    ///     .create_databases_and_commit(env.write_txn()?, |opener, wtxn| {
+    ///         let mut options = opener.database_options().types::<Str, Str>().dup_sort_comparator::<ByLength>();
+    ///         options.name("words").flags(DatabaseFlags::DUP_SORT);
+    ///         options.create(wtxn).map(CommitOrAbort::<_, ()>::Commit)
+    ///     })?
+    ///     .unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// for word in ["ccc", "a", "bb"] {
+    ///     db.put(&mut wtxn, "k", word)?;
+    /// }
+    /// let words: Vec<&str> = db.get_duplicates(&wtxn, "k")?.unwrap().map(|e| e.map(|(_, v)| v)).collect::<hedge::Result<_>>()?;
+    /// assert_eq!(words, ["a", "bb", "ccc"]);
+    /// # Ok(()) }
+    /// ```
     pub fn dup_sort_comparator<NCDUP>(self) -> DatabaseOpenOptions<'e, 'n, T, KC, DC, C, NCDUP> {
         self.retype()
     }
 
     /// The database's name; without one, the unnamed (main) database. Named databases need
     /// `EnvOpenOptions::max_dbs`.
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// use hedge::types::Str;
+    /// use hedge::CommitOrAbort;
+    /// let (users, groups) = env
+    ///     .create_databases_and_commit(env.write_txn()?, |opener, wtxn| {
+    ///         let mut options = opener.database_options().types::<Str, Str>();
+    ///         let users = options.name("users").create(wtxn)?;
+    ///         let groups = options.name("groups").create(wtxn)?;
+    ///         Ok::<_, hedge::Error>(CommitOrAbort::<_, ()>::Commit((users, groups)))
+    ///     })?
+    ///     .unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// users.put(&mut wtxn, "ada", "admin")?;
+    /// assert!(groups.is_empty(&wtxn)?);
+    /// # Ok(()) }
+    /// ```
     pub fn name(&mut self, name: &'n str) -> &mut Self {
         self.name = Some(name);
         self
     }
 
     /// The database's flags (`DUP_SORT`, ...).
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// use hedge::types::Str;
+    /// use hedge::{CommitOrAbort, DatabaseFlags};
+    /// let db = env
+    ///     .create_databases_and_commit(env.write_txn()?, |opener, wtxn| {
+    ///         let mut options = opener.database_options().types::<Str, Str>();
+    ///         options.name("multi").flags(DatabaseFlags::DUP_SORT);
+    ///         options.create(wtxn).map(CommitOrAbort::<_, ()>::Commit)
+    ///     })?
+    ///     .unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// db.put(&mut wtxn, "k", "1")?;
+    /// db.put(&mut wtxn, "k", "2")?;
+    /// assert_eq!(db.len(&wtxn)?, 2);
+    /// # Ok(()) }
+    /// ```
     pub fn flags(&mut self, flags: DatabaseFlags) -> &mut Self {
         self.flags = flags;
         self
@@ -196,6 +402,23 @@ impl<'e, 'n, T, KC, DC, C, CDUP> DatabaseOpenOptions<'e, 'n, T, KC, DC, C, CDUP>
     }
 
     /// Opens the database if it exists (`Ok(None)` if not).
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// use hedge::types::Str;
+    /// use hedge::{CommitOrAbort, Database};
+    /// let opened: Option<Database<Str, Str>> = env
+    ///     .open_databases_and_commit(env.read_txn()?, |opener, rtxn| {
+    ///         let mut options = opener.database_options().types::<Str, Str>();
+    ///         options.name("not-created-yet");
+    ///         options.open(rtxn).map(CommitOrAbort::<_, ()>::Commit)
+    ///     })?
+    ///     .unwrap_commit();
+    /// assert!(opened.is_none());
+    /// # Ok(()) }
+    /// ```
     pub fn open(&self, rtxn: &RoTxn<'_>) -> Result<Option<Database<'e, KC, DC, C, CDUP>>>
     where
         KC: 'static,
@@ -212,6 +435,24 @@ impl<'e, 'n, T, KC, DC, C, CDUP> DatabaseOpenOptions<'e, 'n, T, KC, DC, C, CDUP>
     }
 
     /// Opens the database, creating it if needed.
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// use hedge::types::Str;
+    /// use hedge::CommitOrAbort;
+    /// let db = env
+    ///     .create_databases_and_commit(env.write_txn()?, |opener, wtxn| {
+    ///         let mut options = opener.database_options().types::<Str, Str>();
+    ///         options.name("created");
+    ///         options.create(wtxn).map(CommitOrAbort::<_, ()>::Commit)
+    ///     })?
+    ///     .unwrap_commit();
+    /// let rtxn = env.read_txn()?;
+    /// assert!(db.is_empty(&rtxn)?);
+    /// # Ok(()) }
+    /// ```
     pub fn create(&self, wtxn: &mut RwTxn<'_>) -> Result<Database<'e, KC, DC, C, CDUP>>
     where
         KC: 'static,
@@ -238,6 +479,25 @@ fn assert_same_env<T>(env_ident: NonZeroUsize, txn: &RoTxn<'_, T>) {
 
 /// Opens and creates databases inside [`Env::open_databases_and_commit`] and
 /// [`Env::create_databases_and_commit`].
+///
+/// ```
+/// # fn main() -> hedge::Result<()> {
+/// # let dir = tempfile::tempdir()?;
+/// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+/// use hedge::types::{Bytes, Str};
+/// use hedge::{CommitOrAbort, Database};
+/// // Open what exists, abort (and say so) if something is missing.
+/// let opened = env.open_databases_and_commit(env.read_txn()?, |opener, rtxn| {
+///     let main: Option<Database<Str, Bytes>> = opener.open_database(rtxn, None)?;
+///     let named: Option<Database<Str, Bytes>> = opener.open_database(rtxn, Some("absent"))?;
+///     Ok::<_, hedge::Error>(match (main, named) {
+///         (Some(main), Some(named)) => CommitOrAbort::Commit((main, named)),
+///         _ => CommitOrAbort::Abort("a database is missing"),
+///     })
+/// })?;
+/// assert_eq!(opened.abort(), Some("a database is missing"));
+/// # Ok(()) }
+/// ```
 pub struct DatabaseOpener<'e, T> {
     env: &'e Env<T>,
     txn_ident: NonZeroUsize,
@@ -245,6 +505,24 @@ pub struct DatabaseOpener<'e, T> {
 
 impl<'e, T> DatabaseOpener<'e, T> {
     /// Options for opening or creating one database.
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// use hedge::types::{Str, U8};
+    /// use hedge::CommitOrAbort;
+    /// let db = env
+    ///     .create_databases_and_commit(env.write_txn()?, |opener, wtxn| {
+    ///         let mut options = opener.database_options().types::<Str, U8>();
+    ///         options.name("levels");
+    ///         options.create(wtxn).map(CommitOrAbort::<_, ()>::Commit)
+    ///     })?
+    ///     .unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// db.put(&mut wtxn, "ada", &9)?;
+    /// # Ok(()) }
+    /// ```
     pub fn database_options(&self) -> DatabaseOpenOptions<'e, 'static, T, Unspecified, Unspecified> {
         DatabaseOpenOptions {
             env: self.env,
@@ -256,6 +534,21 @@ impl<'e, T> DatabaseOpener<'e, T> {
     }
 
     /// Opens a database if it exists, with default comparators.
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// use hedge::types::{Bytes, Str};
+    /// use hedge::{CommitOrAbort, Database};
+    /// let main: Option<Database<Str, Bytes>> = env
+    ///     .open_databases_and_commit(env.read_txn()?, |opener, rtxn| {
+    ///         opener.open_database(rtxn, None).map(CommitOrAbort::<_, ()>::Commit)
+    ///     })?
+    ///     .unwrap_commit();
+    /// assert!(main.is_some(), "the unnamed database always exists");
+    /// # Ok(()) }
+    /// ```
     pub fn open_database<KC: 'static, DC: 'static>(
         &self,
         rtxn: &RoTxn<'e>,
@@ -269,6 +562,22 @@ impl<'e, T> DatabaseOpener<'e, T> {
     }
 
     /// Opens a database, creating it if needed, with default comparators.
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// use hedge::types::{Bytes, Str};
+    /// use hedge::{CommitOrAbort, Database};
+    /// let blobs: Database<Str, Bytes> = env
+    ///     .create_databases_and_commit(env.write_txn()?, |opener, wtxn| {
+    ///         opener.create_database(wtxn, Some("blobs")).map(CommitOrAbort::<_, ()>::Commit)
+    ///     })?
+    ///     .unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// blobs.put(&mut wtxn, "empty", &[])?;
+    /// # Ok(()) }
+    /// ```
     pub fn create_database<KC: 'static, DC: 'static>(
         &self,
         wtxn: &mut RwTxn<'e>,
@@ -330,6 +639,26 @@ impl<T> Env<T> {
 
     /// Creates (or opens) databases with a write transaction and commits it; see
     /// [`open_databases_and_commit`](Self::open_databases_and_commit).
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// use hedge::types::{Str, U32};
+    /// use hedge::{byteorder::BigEndian, CommitOrAbort};
+    /// let (names, ages) = env
+    ///     .create_databases_and_commit(env.write_txn()?, |opener, wtxn| {
+    ///         let names = opener.create_database::<U32<BigEndian>, Str>(wtxn, Some("names"))?;
+    ///         let ages = opener.create_database::<Str, U32<BigEndian>>(wtxn, Some("ages"))?;
+    ///         Ok::<_, hedge::Error>(CommitOrAbort::<_, ()>::Commit((names, ages)))
+    ///     })?
+    ///     .unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// names.put(&mut wtxn, &1, "ada")?;
+    /// ages.put(&mut wtxn, "ada", &36)?;
+    /// wtxn.commit()?;
+    /// # Ok(()) }
+    /// ```
     pub fn create_databases_and_commit<'e, 'a: 'e, F, D, A, E>(
         &'a self,
         mut wtxn: RwTxn<'e>,
@@ -354,6 +683,20 @@ impl<T> Env<T> {
 
 /// A typed database: keys encoded and decoded by `KC`, values by `DC`, ordered by `C`
 /// (and duplicates by `CDUP`). `Copy`: a handle, valid for the life of its env.
+///
+/// ```
+/// # use hedge::types::*; use hedge::*;
+/// # fn main() -> hedge::Result<()> {
+/// # let dir = tempfile::tempdir()?;
+/// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+/// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+/// let mut wtxn = env.write_txn()?;
+/// db.put(&mut wtxn, "hello", "world")?;
+/// wtxn.commit()?;
+/// let rtxn = env.read_txn()?;
+/// assert_eq!(db.get(&rtxn, "hello")?, Some("world"));
+/// # Ok(()) }
+/// ```
 pub struct Database<'t, KC, DC, C = DefaultComparator, CDUP = DefaultComparator> {
     env_ident: NonZeroUsize,
     dbi: ffi::MDB_dbi,
@@ -411,6 +754,19 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
 
     /// The value of `key`, decoded; `None` if absent. The value may borrow from the
     /// transaction, so it cannot outlive it nor be held across a write.
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// db.put(&mut wtxn, "k", "v")?;
+    /// assert_eq!(db.get(&wtxn, "k")?, Some("v"));
+    /// assert_eq!(db.get(&wtxn, "missing")?, None);
+    /// # Ok(()) }
+    /// ```
     pub fn get<'a, 'txn>(&self, txn: &'txn RoTxn, key: &'a KC::EItem) -> Result<Option<DC::DItem>>
     where
         KC: BytesEncode<'a>,
@@ -426,6 +782,19 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
 
     /// Stores `data` under `key`, replacing a previous value (or adding a duplicate in a
     /// `DUP_SORT` database).
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// db.put(&mut wtxn, "k", "old")?;
+    /// db.put(&mut wtxn, "k", "new")?;
+    /// assert_eq!(db.get(&wtxn, "k")?, Some("new"));
+    /// # Ok(()) }
+    /// ```
     pub fn put<'a>(&self, txn: &mut RwTxn, key: &'a KC::EItem, data: &'a DC::EItem) -> Result<()>
     where
         KC: BytesEncode<'a>,
@@ -436,6 +805,21 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
 
     /// [`put`](Self::put) with LMDB's put flags (`NO_OVERWRITE` → `MdbError::KeyExist` if
     /// the key exists; `APPEND` → `KeyExist` if the key is not the largest; ...).
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// db.put_with_flags(&mut wtxn, PutFlags::NO_OVERWRITE, "k", "first")?;
+    /// let again = db.put_with_flags(&mut wtxn, PutFlags::NO_OVERWRITE, "k", "second");
+    /// assert!(matches!(again, Err(Error::Mdb(MdbError::KeyExist))));
+    /// // APPEND: keys given in order are added at the end without a search.
+    /// db.put_with_flags(&mut wtxn, PutFlags::APPEND, "z", "last")?;
+    /// # Ok(()) }
+    /// ```
     pub fn put_with_flags<'a>(
         &self,
         txn: &mut RwTxn,
@@ -512,6 +896,23 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
 
     /// The values of `key`, in a `DUP_SORT` database all its duplicates (in any database, its
     /// value); `None` if the key is absent.
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| { let mut d = o.database_options().types::<Str, Str>(); d.flags(DatabaseFlags::DUP_SORT); d.create(w).map(CommitOrAbort::<_, ()>::Commit) })?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// for v in ["b", "a", "c"] {
+    ///     db.put(&mut wtxn, "k", v)?;
+    /// }
+    /// db.put(&mut wtxn, "other", "x")?;
+    /// let values: Vec<&str> = db.get_duplicates(&wtxn, "k")?.unwrap().map(|e| e.map(|(_, v)| v)).collect::<hedge::Result<_>>()?;
+    /// assert_eq!(values, ["a", "b", "c"]);
+    /// assert!(db.get_duplicates(&wtxn, "missing")?.is_none());
+    /// # Ok(()) }
+    /// ```
     pub fn get_duplicates<'a, 'txn>(
         &self,
         txn: &'txn RoTxn,
@@ -571,6 +972,18 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     ///
     /// Unlike heed 0.23, the returned value borrows the transaction, so it cannot be held
     /// across the next write (which could move the page it points into).
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// assert_eq!(db.get_or_put(&mut wtxn, "k", "first")?, None);
+    /// assert_eq!(db.get_or_put(&mut wtxn, "k", "second")?, Some("first"));
+    /// # Ok(()) }
+    /// ```
     pub fn get_or_put<'a, 'txn>(
         &self,
         txn: &'txn mut RwTxn,
@@ -585,6 +998,18 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     }
 
     /// [`get_or_put`](Self::get_or_put) with put flags.
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// assert_eq!(db.get_or_put_with_flags(&mut wtxn, PutFlags::empty(), "k", "v")?, None);
+    /// assert_eq!(db.get_or_put_with_flags(&mut wtxn, PutFlags::empty(), "k", "w")?, Some("v"));
+    /// # Ok(()) }
+    /// ```
     pub fn get_or_put_with_flags<'a, 'txn>(
         &self,
         txn: &'txn mut RwTxn,
@@ -612,6 +1037,21 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     /// exists: then returns its value (not replaced) and does not call `write_func`. The
     /// reserved write follows [`put_reserved`](Self::put_reserved)'s rule; the returned value
     /// borrows the transaction, as in [`get_or_put`](Self::get_or_put).
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// use std::io::Write;
+    /// let mut wtxn = env.write_txn()?;
+    /// let existing = db.get_or_put_reserved(&mut wtxn, "k", 5, |space| space.write_all(b"fresh"))?;
+    /// assert_eq!(existing, None);
+    /// let existing = db.get_or_put_reserved(&mut wtxn, "k", 5, |_| unreachable!("not called"))?;
+    /// assert_eq!(existing, Some("fresh"));
+    /// # Ok(()) }
+    /// ```
     pub fn get_or_put_reserved<'a, 'txn, F>(
         &self,
         txn: &'txn mut RwTxn,
@@ -628,6 +1068,20 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     }
 
     /// [`get_or_put_reserved`](Self::get_or_put_reserved) with put flags.
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// use std::io::Write;
+    /// let mut wtxn = env.write_txn()?;
+    /// let existing = db.get_or_put_reserved_with_flags(&mut wtxn, PutFlags::empty(), "k", 2, |s| s.write_all(b"hi"))?;
+    /// assert_eq!(existing, None);
+    /// assert_eq!(db.get(&wtxn, "k")?, Some("hi"));
+    /// # Ok(()) }
+    /// ```
     pub fn get_or_put_reserved_with_flags<'a, 'txn, F>(
         &self,
         txn: &'txn mut RwTxn,
@@ -659,6 +1113,21 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
 
     /// Deletes one `key`/`data` pair of a `DUP_SORT` database (in any database: the entry, if
     /// its value is `data`); `false` if there was none.
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| { let mut d = o.database_options().types::<Str, Str>(); d.flags(DatabaseFlags::DUP_SORT); d.create(w).map(CommitOrAbort::<_, ()>::Commit) })?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// db.put(&mut wtxn, "k", "a")?;
+    /// db.put(&mut wtxn, "k", "b")?;
+    /// assert!(db.delete_one_duplicate(&mut wtxn, "k", "a")?);
+    /// assert!(!db.delete_one_duplicate(&mut wtxn, "k", "a")?);
+    /// assert_eq!(db.get(&wtxn, "k")?, Some("b"));
+    /// # Ok(()) }
+    /// ```
     pub fn delete_one_duplicate<'a>(
         &self,
         txn: &mut RwTxn,
@@ -677,6 +1146,22 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     }
 
     /// Deletes every entry whose key is in `range`; returns how many were deleted.
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// for key in ["a", "b", "c", "d"] {
+    ///     db.put(&mut wtxn, key, key)?;
+    /// }
+    /// use std::ops::Bound;
+    /// assert_eq!(db.delete_range(&mut wtxn, &(Bound::Included("b"), Bound::Included("c")))?, 2);
+    /// assert_eq!(db.len(&wtxn)?, 2);
+    /// # Ok(()) }
+    /// ```
     pub fn delete_range<'a, 'txn, R>(&self, txn: &'txn mut RwTxn, range: &'a R) -> Result<usize>
     where
         KC: BytesEncode<'a>,
@@ -693,6 +1178,20 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     ///
     /// # Safety
     /// No other handle of this database (a copy of it) may be used afterwards.
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// db.put(&mut wtxn, "k", "v")?;
+    /// // SAFETY: no other handle of this database is used afterwards.
+    /// unsafe { db.remove(&mut wtxn)? };
+    /// wtxn.commit()?;
+    /// # Ok(()) }
+    /// ```
     pub unsafe fn remove(self, txn: &mut RwTxn) -> Result<()> {
         self.check(txn);
         // SAFETY: `txn` is borrowed mutably; the caller guarantees the handle is not reused.
@@ -746,6 +1245,19 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     }
 
     /// Deletes `key` (all its duplicates in a `DUP_SORT` database); `false` if it was absent.
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// db.put(&mut wtxn, "k", "v")?;
+    /// assert!(db.delete(&mut wtxn, "k")?);
+    /// assert!(!db.delete(&mut wtxn, "k")?);
+    /// # Ok(()) }
+    /// ```
     pub fn delete<'a>(&self, txn: &mut RwTxn, key: &'a KC::EItem) -> Result<bool>
     where
         KC: BytesEncode<'a>,
@@ -757,6 +1269,19 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     }
 
     /// Removes every entry.
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// db.put(&mut wtxn, "k", "v")?;
+    /// db.clear(&mut wtxn)?;
+    /// assert!(db.is_empty(&wtxn)?);
+    /// # Ok(()) }
+    /// ```
     pub fn clear(&self, txn: &mut RwTxn) -> Result<()> {
         self.check(txn);
         // SAFETY: `txn` is borrowed mutably; the database itself stays (no delete).
@@ -764,22 +1289,72 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     }
 
     /// Statistics of the database as this transaction sees it.
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// db.put(&mut wtxn, "k", "v")?;
+    /// assert_eq!(db.stat(&wtxn)?.entries, 1);
+    /// # Ok(()) }
+    /// ```
     pub fn stat(&self, txn: &RoTxn) -> Result<DatabaseStat> {
         self.check(txn);
         Ok(txn.raw().stat(self.dbi)?.into())
     }
 
     /// The number of entries.
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| { let mut d = o.database_options().types::<Str, Str>(); d.flags(DatabaseFlags::DUP_SORT); d.create(w).map(CommitOrAbort::<_, ()>::Commit) })?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// db.put(&mut wtxn, "k", "1")?;
+    /// db.put(&mut wtxn, "k", "2")?;
+    /// assert_eq!(db.len(&wtxn)?, 2, "every duplicate counts");
+    /// # Ok(()) }
+    /// ```
     pub fn len(&self, txn: &RoTxn) -> Result<u64> {
         Ok(self.stat(txn)?.entries as u64)
     }
 
     /// Whether the database has no entry.
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// let rtxn = env.read_txn()?;
+    /// assert!(db.is_empty(&rtxn)?);
+    /// # Ok(()) }
+    /// ```
     pub fn is_empty(&self, txn: &RoTxn) -> Result<bool> {
         Ok(self.len(txn)? == 0)
     }
 
     /// The first entry in key order, or `None` if the database is empty.
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// assert_eq!(db.first(&wtxn)?, None);
+    /// db.put(&mut wtxn, "b", "2")?;
+    /// db.put(&mut wtxn, "a", "1")?;
+    /// assert_eq!(db.first(&wtxn)?, Some(("a", "1")));
+    /// # Ok(()) }
+    /// ```
     pub fn first<'txn>(&self, txn: &'txn RoTxn) -> Result<Option<(KC::DItem, DC::DItem)>>
     where
         KC: BytesDecode<'txn>,
@@ -789,6 +1364,19 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     }
 
     /// The last entry in key order, or `None` if the database is empty.
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// db.put(&mut wtxn, "b", "2")?;
+    /// db.put(&mut wtxn, "a", "1")?;
+    /// assert_eq!(db.last(&wtxn)?, Some(("b", "2")));
+    /// # Ok(()) }
+    /// ```
     pub fn last<'txn>(&self, txn: &'txn RoTxn) -> Result<Option<(KC::DItem, DC::DItem)>>
     where
         KC: BytesDecode<'txn>,
@@ -824,6 +1412,28 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
 
     /// Every entry in key order, in a write transaction, with the `unsafe` write methods of
     /// [`RwIter`] (delete or replace the entry just returned, append through the cursor).
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// for key in ["a", "b", "c"] {
+    ///     db.put(&mut wtxn, key, "v")?;
+    /// }
+    /// let mut iter = db.iter_mut(&mut wtxn)?;
+    /// while let Some((key, _)) = iter.next().transpose()? {
+    ///     if key == "b" {
+    ///         // SAFETY: no value read through this iterator is used after the write.
+    ///         unsafe { iter.del_current()? };
+    ///     }
+    /// }
+    /// drop(iter);
+    /// assert_eq!(db.len(&wtxn)?, 2);
+    /// # Ok(()) }
+    /// ```
     pub fn iter_mut<'txn>(&self, txn: &'txn mut RwTxn) -> Result<RwIter<'txn, KC, DC>> {
         self.check(txn);
         let txn: &'txn RwTxn = txn;
@@ -831,6 +1441,26 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     }
 
     /// Every entry in reverse key order, in a write transaction (see [`iter_mut`](Self::iter_mut)).
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// for key in ["a", "b", "c"] {
+    ///     db.put(&mut wtxn, key, "old")?;
+    /// }
+    /// let mut iter = db.rev_iter_mut(&mut wtxn)?;
+    /// let (last, _) = iter.next().unwrap()?;
+    /// assert_eq!(last, "c");
+    /// // SAFETY: `last` is not used after the write.
+    /// unsafe { iter.put_current("c", "new")? };
+    /// drop(iter);
+    /// assert_eq!(db.get(&wtxn, "c")?, Some("new"));
+    /// # Ok(()) }
+    /// ```
     pub fn rev_iter_mut<'txn>(&self, txn: &'txn mut RwTxn) -> Result<RwRevIter<'txn, KC, DC>> {
         self.check(txn);
         let txn: &'txn RwTxn = txn;
@@ -838,6 +1468,21 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     }
 
     /// Every entry in reverse key order.
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// for key in ["a", "b", "c"] {
+    ///     db.put(&mut wtxn, key, key)?;
+    /// }
+    /// let keys: Vec<&str> = db.rev_iter(&wtxn)?.map(|e| e.map(|(k, _)| k)).collect::<hedge::Result<_>>()?;
+    /// assert_eq!(keys, ["c", "b", "a"]);
+    /// # Ok(()) }
+    /// ```
     pub fn rev_iter<'txn>(&self, txn: &'txn RoTxn) -> Result<RoRevIter<'txn, KC, DC>> {
         self.check(txn);
         Ok(RoRevIter::new(RawCursor::open(txn.raw(), self.dbi)?))
@@ -862,6 +1507,21 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     }
 
     /// The entry with the greatest key strictly lower than `key`.
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// for key in ["b", "d"] {
+    ///     db.put(&mut wtxn, key, key)?;
+    /// }
+    /// assert_eq!(db.get_lower_than(&wtxn, "d")?, Some(("b", "b")));
+    /// assert_eq!(db.get_lower_than(&wtxn, "b")?, None);
+    /// # Ok(()) }
+    /// ```
     pub fn get_lower_than<'a, 'txn>(
         &self,
         txn: &'txn RoTxn,
@@ -876,6 +1536,22 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     }
 
     /// The entry with the greatest key lower than or equal to `key`.
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// for key in ["b", "d"] {
+    ///     db.put(&mut wtxn, key, key)?;
+    /// }
+    /// assert_eq!(db.get_lower_than_or_equal_to(&wtxn, "d")?, Some(("d", "d")));
+    /// assert_eq!(db.get_lower_than_or_equal_to(&wtxn, "c")?, Some(("b", "b")));
+    /// assert_eq!(db.get_lower_than_or_equal_to(&wtxn, "a")?, None);
+    /// # Ok(()) }
+    /// ```
     pub fn get_lower_than_or_equal_to<'a, 'txn>(
         &self,
         txn: &'txn RoTxn,
@@ -890,6 +1566,21 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     }
 
     /// The entry with the smallest key strictly greater than `key`.
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// for key in ["b", "d"] {
+    ///     db.put(&mut wtxn, key, key)?;
+    /// }
+    /// assert_eq!(db.get_greater_than(&wtxn, "b")?, Some(("d", "d")));
+    /// assert_eq!(db.get_greater_than(&wtxn, "d")?, None);
+    /// # Ok(()) }
+    /// ```
     pub fn get_greater_than<'a, 'txn>(
         &self,
         txn: &'txn RoTxn,
@@ -904,6 +1595,22 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     }
 
     /// The entry with the smallest key greater than or equal to `key`.
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// for key in ["b", "d"] {
+    ///     db.put(&mut wtxn, key, key)?;
+    /// }
+    /// assert_eq!(db.get_greater_than_or_equal_to(&wtxn, "b")?, Some(("b", "b")));
+    /// assert_eq!(db.get_greater_than_or_equal_to(&wtxn, "c")?, Some(("d", "d")));
+    /// assert_eq!(db.get_greater_than_or_equal_to(&wtxn, "e")?, None);
+    /// # Ok(()) }
+    /// ```
     pub fn get_greater_than_or_equal_to<'a, 'txn>(
         &self,
         txn: &'txn RoTxn,
@@ -961,6 +1668,22 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     }
 
     /// The entries whose keys are in `range`, in reverse key order.
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// for key in ["a", "b", "c", "d"] {
+    ///     db.put(&mut wtxn, key, key)?;
+    /// }
+    /// use std::ops::Bound;
+    /// let keys: Vec<&str> = db.rev_range(&wtxn, &(Bound::Included("b"), Bound::Excluded("d")))?.map(|e| e.map(|(k, _)| k)).collect::<hedge::Result<_>>()?;
+    /// assert_eq!(keys, ["c", "b"]);
+    /// # Ok(()) }
+    /// ```
     pub fn rev_range<'a, 'txn, R>(
         &self,
         txn: &'txn RoTxn,
@@ -974,6 +1697,29 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     }
 
     /// [`range`](Self::range) in a write transaction, with the `unsafe` cursor writes.
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// for key in ["a", "b", "c", "d"] {
+    ///     db.put(&mut wtxn, key, "old")?;
+    /// }
+    /// use std::ops::Bound;
+    /// let mut range = db.range_mut(&mut wtxn, &(Bound::Included("b"), Bound::Included("c")))?;
+    /// while let Some((key, _)) = range.next().transpose()? {
+    ///     let key = key.to_owned();
+    ///     // SAFETY: no value read through the iterator is used after the write.
+    ///     unsafe { range.put_current(&key, "new")? };
+    /// }
+    /// drop(range);
+    /// assert_eq!(db.get(&wtxn, "c")?, Some("new"));
+    /// assert_eq!(db.get(&wtxn, "d")?, Some("old"));
+    /// # Ok(()) }
+    /// ```
     pub fn range_mut<'a, 'txn, R>(
         &self,
         txn: &'txn mut RwTxn,
@@ -988,6 +1734,27 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     }
 
     /// [`rev_range`](Self::rev_range) in a write transaction, with the `unsafe` cursor writes.
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// for key in ["a", "b", "c", "d"] {
+    ///     db.put(&mut wtxn, key, key)?;
+    /// }
+    /// use std::ops::Bound;
+    /// let mut range = db.rev_range_mut(&mut wtxn, &(Bound::Included("b"), Bound::Unbounded))?;
+    /// while range.next().transpose()?.is_some() {
+    ///     // SAFETY: no value read through the iterator is used after the write.
+    ///     unsafe { range.del_current()? };
+    /// }
+    /// drop(range);
+    /// assert_eq!(db.len(&wtxn)?, 1);
+    /// # Ok(()) }
+    /// ```
     pub fn rev_range_mut<'a, 'txn, R>(
         &self,
         txn: &'txn mut RwTxn,
@@ -1002,6 +1769,26 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     }
 
     /// [`prefix_iter`](Self::prefix_iter) in a write transaction, with the `unsafe` cursor writes.
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// for key in ["tmp/1", "tmp/2", "keep"] {
+    ///     db.put(&mut wtxn, key, "v")?;
+    /// }
+    /// let mut iter = db.prefix_iter_mut(&mut wtxn, "tmp/")?;
+    /// while iter.next().transpose()?.is_some() {
+    ///     // SAFETY: no value read through the iterator is used after the write.
+    ///     unsafe { iter.del_current()? };
+    /// }
+    /// drop(iter);
+    /// assert_eq!(db.first(&wtxn)?, Some(("keep", "v")));
+    /// # Ok(()) }
+    /// ```
     pub fn prefix_iter_mut<'a, 'txn>(
         &self,
         txn: &'txn mut RwTxn,
@@ -1017,6 +1804,26 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
 
     /// [`rev_prefix_iter`](Self::rev_prefix_iter) in a write transaction, with the `unsafe`
     /// cursor writes.
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// for key in ["log/1", "log/2", "log/3"] {
+    ///     db.put(&mut wtxn, key, "v")?;
+    /// }
+    /// // Drop the newest entry of the prefix.
+    /// let mut iter = db.rev_prefix_iter_mut(&mut wtxn, "log/")?;
+    /// assert_eq!(iter.next().transpose()?.map(|(k, _)| k), Some("log/3"));
+    /// // SAFETY: the key read above is not used after the write.
+    /// unsafe { iter.del_current()? };
+    /// drop(iter);
+    /// assert_eq!(db.last(&wtxn)?.map(|(k, _)| k), Some("log/2"));
+    /// # Ok(()) }
+    /// ```
     pub fn rev_prefix_iter_mut<'a, 'txn>(
         &self,
         txn: &'txn mut RwTxn,
@@ -1045,6 +1852,20 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     }
 
     /// The entries whose encoded key starts with the encoded `prefix`, in key order.
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// for key in ["user/1", "user/2", "video/1"] {
+    ///     db.put(&mut wtxn, key, "v")?;
+    /// }
+    /// assert_eq!(db.prefix_iter(&wtxn, "user/")?.count(), 2);
+    /// # Ok(()) }
+    /// ```
     pub fn prefix_iter<'a, 'txn>(
         &self,
         txn: &'txn RoTxn,
@@ -1058,6 +1879,21 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     }
 
     /// The entries whose encoded key starts with the encoded `prefix`, in reverse key order.
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// for key in ["user/1", "user/2", "video/1"] {
+    ///     db.put(&mut wtxn, key, "v")?;
+    /// }
+    /// let keys: Vec<&str> = db.rev_prefix_iter(&wtxn, "user/")?.map(|e| e.map(|(k, _)| k)).collect::<hedge::Result<_>>()?;
+    /// assert_eq!(keys, ["user/2", "user/1"]);
+    /// # Ok(()) }
+    /// ```
     pub fn rev_prefix_iter<'a, 'txn>(
         &self,
         txn: &'txn RoTxn,
@@ -1071,21 +1907,72 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     }
 
     /// The same database with other codecs.
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// db.put(&mut wtxn, "k", "v")?;
+    /// let raw = db.remap_types::<Bytes, Bytes>();
+    /// assert_eq!(raw.get(&wtxn, b"k")?, Some(&b"v"[..]));
+    /// # Ok(()) }
+    /// ```
     pub fn remap_types<KC2, DC2>(self) -> Database<'t, KC2, DC2, C, CDUP> {
         Database::new(self.env_ident, self.dbi)
     }
 
     /// The same database with another key codec.
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// db.put(&mut wtxn, "k", "v")?;
+    /// assert_eq!(db.remap_key_type::<Bytes>().get(&wtxn, b"k")?, Some("v"));
+    /// # Ok(()) }
+    /// ```
     pub fn remap_key_type<KC2>(self) -> Database<'t, KC2, DC, C, CDUP> {
         Database::new(self.env_ident, self.dbi)
     }
 
     /// The same database with another value codec.
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// db.put(&mut wtxn, "k", "v")?;
+    /// assert_eq!(db.remap_data_type::<Bytes>().get(&wtxn, "k")?, Some(&b"v"[..]));
+    /// assert_eq!(db.remap_data_type::<DecodeIgnore>().get(&wtxn, "k")?, Some(()));
+    /// # Ok(()) }
+    /// ```
     pub fn remap_data_type<DC2>(self) -> Database<'t, KC, DC2, C, CDUP> {
         Database::new(self.env_ident, self.dbi)
     }
 
     /// The same database, with values decoded only when asked ([`heed_types::LazyDecode`]).
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// db.put(&mut wtxn, "k", "v")?;
+    /// let lazy = db.lazily_decode_data().get(&wtxn, "k")?.unwrap();
+    /// assert_eq!(lazy.decode().unwrap(), "v");
+    /// # Ok(()) }
+    /// ```
     pub fn lazily_decode_data(self) -> Database<'t, KC, heed_types::LazyDecode<DC>, C, CDUP> {
         Database::new(self.env_ident, self.dbi)
     }
