@@ -149,6 +149,26 @@ impl<KC, DC, C, CDUP> Database<'_, KC, DC, C, CDUP> {
 /// The duplicates of one key of a `DUP_FIXED` database, from
 /// [`Database::fixed_duplicates`]: an iterator of decoded values, read from LMDB a block
 /// (up to a page of contiguous values) at a time.
+///
+/// ```
+/// # fn main() -> hedge::Result<()> {
+/// # let dir = tempfile::tempdir()?;
+/// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+/// use hedge::types::{Str, U64};
+/// use hedge::{byteorder::BigEndian, CommitOrAbort, DatabaseFlags};
+/// let db = env
+///     .create_databases_and_commit(env.write_txn()?, |opener, wtxn| {
+///         let mut options = opener.database_options().types::<Str, U64<BigEndian>>();
+///         options.name("ids").flags(DatabaseFlags::DUP_SORT | DatabaseFlags::DUP_FIXED);
+///         options.create(wtxn).map(CommitOrAbort::<_, ()>::Commit)
+///     })?
+///     .unwrap_commit();
+/// let mut wtxn = env.write_txn()?;
+/// db.put_fixed_duplicates(&mut wtxn, "k", &[3, 1, 2])?;
+/// let ids: Vec<u64> = db.fixed_duplicates(&wtxn, "k")?.unwrap().collect::<hedge::Result<_>>()?;
+/// assert_eq!(ids, [1, 2, 3]);
+/// # Ok(()) }
+/// ```
 pub struct FixedDuplicates<'txn, DC> {
     cursor: RawCursor<'txn>,
     value_size: usize,
@@ -162,6 +182,25 @@ pub struct FixedDuplicates<'txn, DC> {
 
 impl<'txn, DC> FixedDuplicates<'txn, DC> {
     /// The size in bytes of every value of this key.
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// use hedge::types::{Str, U32};
+    /// use hedge::{byteorder::BigEndian, CommitOrAbort, DatabaseFlags};
+    /// let db = env
+    ///     .create_databases_and_commit(env.write_txn()?, |opener, wtxn| {
+    ///         let mut options = opener.database_options().types::<Str, U32<BigEndian>>();
+    ///         options.name("ids").flags(DatabaseFlags::DUP_SORT | DatabaseFlags::DUP_FIXED);
+    ///         options.create(wtxn).map(CommitOrAbort::<_, ()>::Commit)
+    ///     })?
+    ///     .unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// db.put(&mut wtxn, "k", &7)?;
+    /// assert_eq!(db.fixed_duplicates(&wtxn, "k")?.unwrap().value_size(), 4);
+    /// # Ok(()) }
+    /// ```
     pub fn value_size(&self) -> usize {
         self.value_size
     }
@@ -169,6 +208,32 @@ impl<'txn, DC> FixedDuplicates<'txn, DC> {
     /// The values not yet returned of the current block, or the next block: contiguous
     /// values of [`value_size`](Self::value_size) bytes each, borrowed from the
     /// transaction. `None` after the last one.
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// use hedge::types::{Str, U32};
+    /// use hedge::{byteorder::NativeEndian, CommitOrAbort, DatabaseFlags};
+    /// let db = env
+    ///     .create_databases_and_commit(env.write_txn()?, |opener, wtxn| {
+    ///         let mut options = opener.database_options().types::<Str, U32<NativeEndian>>();
+    ///         options.name("ids").flags(DatabaseFlags::DUP_SORT | DatabaseFlags::DUP_FIXED);
+    ///         options.create(wtxn).map(CommitOrAbort::<_, ()>::Commit)
+    ///     })?
+    ///     .unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// let ids: Vec<u32> = (0..3_000).collect();
+    /// db.put_fixed_duplicates(&mut wtxn, "k", &ids)?;
+    /// let mut duplicates = db.fixed_duplicates(&wtxn, "k")?.unwrap();
+    /// let mut total = 0;
+    /// while let Some(block) = duplicates.next_block()? {
+    ///     // A block is contiguous u32s (unaligned in general: copy them out).
+    ///     total += block.chunks_exact(4).map(|b| u32::from_ne_bytes(b.try_into().unwrap()) as u64).sum::<u64>();
+    /// }
+    /// assert_eq!(total, ids.iter().map(|&i| i as u64).sum::<u64>());
+    /// # Ok(()) }
+    /// ```
     pub fn next_block(&mut self) -> Result<Option<&'txn [u8]>> {
         if !self.block.is_empty() {
             return Ok(Some(std::mem::take(&mut self.block)));

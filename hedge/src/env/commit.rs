@@ -5,6 +5,21 @@ use std::num::NonZeroUsize;
 /// What the closure given to `Env::open_databases_and_commit` or
 /// `Env::create_databases_and_commit` decides: commit (and keep the opened databases) or
 /// abort (and return something else).
+///
+/// ```
+/// # fn main() -> hedge::Result<()> {
+/// # let dir = tempfile::tempdir()?;
+/// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+/// use hedge::types::{Bytes, Str};
+/// use hedge::{CommitOrAbort, Database};
+/// // Commit the handles, or abort with a reason.
+/// let outcome = env.open_databases_and_commit(env.read_txn()?, |opener, rtxn| {
+///     let db: Option<Database<Str, Bytes>> = opener.open_database(rtxn, Some("settings"))?;
+///     Ok::<_, hedge::Error>(db.map_or(CommitOrAbort::Abort("no settings yet"), CommitOrAbort::Commit))
+/// })?;
+/// assert!(outcome.is_abort());
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CommitOrAbort<T, A> {
     /// Commit the transaction; `T` becomes `T::Committed`.
@@ -15,6 +30,12 @@ pub enum CommitOrAbort<T, A> {
 
 impl<T, A> CommitOrAbort<T, A> {
     /// The committed value, if it was a commit.
+    ///
+    /// ```
+    /// use hedge::CommitOrAbort;
+    /// assert_eq!(CommitOrAbort::<u8, &str>::Commit(1).commit(), Some(1));
+    /// assert_eq!(CommitOrAbort::<u8, &str>::Abort("no").commit(), None);
+    /// ```
     pub fn commit(self) -> Option<T> {
         match self {
             CommitOrAbort::Commit(t) => Some(t),
@@ -23,6 +44,12 @@ impl<T, A> CommitOrAbort<T, A> {
     }
 
     /// The abort value, if it was an abort.
+    ///
+    /// ```
+    /// use hedge::CommitOrAbort;
+    /// assert_eq!(CommitOrAbort::<u8, &str>::Abort("no").abort(), Some("no"));
+    /// assert_eq!(CommitOrAbort::<u8, &str>::Commit(1).abort(), None);
+    /// ```
     pub fn abort(self) -> Option<A> {
         match self {
             CommitOrAbort::Commit(_) => None,
@@ -31,6 +58,12 @@ impl<T, A> CommitOrAbort<T, A> {
     }
 
     /// Whether it was an abort.
+    ///
+    /// ```
+    /// use hedge::CommitOrAbort;
+    /// assert!(CommitOrAbort::<u8, &str>::Abort("no").is_abort());
+    /// assert!(!CommitOrAbort::<u8, &str>::Commit(1).is_abort());
+    /// ```
     pub fn is_abort(&self) -> bool {
         matches!(self, CommitOrAbort::Abort(_))
     }
@@ -61,6 +94,11 @@ impl<T, A> CommitOrAbort<T, A> {
     ///
     /// # Panics
     /// If it was a commit.
+    ///
+    /// ```
+    /// use hedge::CommitOrAbort;
+    /// assert_eq!(CommitOrAbort::<u8, &str>::Abort("no").unwrap_abort(), "no");
+    /// ```
     #[track_caller]
     pub fn unwrap_abort(self) -> A
     where
@@ -95,6 +133,23 @@ impl<T, E> From<CommitOrAbort<T, E>> for Result<T, E> {
 
 /// Proof that a transaction of one environment committed: turns the database handles opened
 /// in it into handles usable for the life of the env ([`OnCommit`]).
+///
+/// ```
+/// # fn main() -> hedge::Result<()> {
+/// # let dir = tempfile::tempdir()?;
+/// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+/// use hedge::types::{Str, U8};
+/// use hedge::{CommitOrAbort, Database};
+/// // The token is created by `*_databases_and_commit` after the commit and turns the
+/// // `Database<'txn, ..>` opened in the closure into a `Database<'static, ..>`.
+/// let db: Database<'static, Str, U8> = env
+///     .create_databases_and_commit(env.write_txn()?, |opener, wtxn| {
+///         opener.create_database(wtxn, None).map(CommitOrAbort::<_, ()>::Commit)
+///     })?
+///     .unwrap_commit();
+/// # let _ = db;
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct CommitToken {
     env_ident: NonZeroUsize,
@@ -114,6 +169,26 @@ impl CommitToken {
 /// Values that change when the transaction that produced them commits: database handles
 /// become usable beyond that transaction. Implemented for handles and for containers and
 /// tuples of them.
+///
+/// ```
+/// # fn main() -> hedge::Result<()> {
+/// # let dir = tempfile::tempdir()?;
+/// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+/// use hedge::types::{Str, U8};
+/// use hedge::{CommitOrAbort, Database};
+/// // Tuples, Options, Vecs and arrays of handles commit as one.
+/// let dbs: Vec<Database<Str, U8>> = env
+///     .create_databases_and_commit(env.write_txn()?, |opener, wtxn| {
+///         let dbs = ["a", "b", "c"]
+///             .into_iter()
+///             .map(|name| opener.create_database(wtxn, Some(name)))
+///             .collect::<hedge::Result<Vec<_>>>()?;
+///         Ok::<_, hedge::Error>(CommitOrAbort::<_, ()>::Commit(dbs))
+///     })?
+///     .unwrap_commit();
+/// assert_eq!(dbs.len(), 3);
+/// # Ok(()) }
+/// ```
 pub trait OnCommit {
     /// What the value becomes after the commit.
     type Committed;

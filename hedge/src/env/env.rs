@@ -13,6 +13,20 @@ use crate::{DatabaseStat, EnvFlags, Result, RoTxn, RwTxn, WithTls, WithoutTls};
 /// closes it when the last clone, and the last `'static` read transaction, are gone.
 ///
 /// `T` is the TLS mode of its read transactions ([`WithTls`] or [`WithoutTls`]).
+///
+/// ```
+/// # fn main() -> hedge::Result<()> {
+/// # let dir = tempfile::tempdir()?;
+/// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+/// let worker = env.clone();
+/// std::thread::spawn(move || {
+///     let rtxn = worker.read_txn().unwrap();
+///     assert!(rtxn.id() <= worker.info().last_txn_id);
+/// })
+/// .join()
+/// .unwrap();
+/// # Ok(()) }
+/// ```
 pub struct Env<T = WithTls> {
     pub(crate) inner: Arc<EnvInner>,
     _tls: PhantomData<T>,
@@ -42,6 +56,20 @@ impl<T> Env<T> {
 
     /// Begins a write transaction. LMDB allows one at a time per environment: this blocks
     /// while another thread or process holds one.
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # use hedge::{types::Str, CommitOrAbort, Database};
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// let before = env.info().last_txn_id;
+    /// let mut wtxn = env.write_txn()?;
+    /// db.put(&mut wtxn, "k", "v")?;
+    /// wtxn.commit()?;
+    /// assert_eq!(env.info().last_txn_id, before + 1);
+    /// # Ok(()) }
+    /// ```
     pub fn write_txn(&self) -> Result<RwTxn<'_>> {
         RwTxn::new(self)
     }
@@ -64,22 +92,62 @@ impl<T> Env<T> {
     }
 
     /// Begins a read transaction: a consistent snapshot of the last commit.
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// let rtxn = env.read_txn()?;
+    /// assert_eq!(rtxn.id(), 0, "nothing committed yet");
+    /// # Ok(()) }
+    /// ```
     pub fn read_txn(&self) -> Result<RoTxn<'_, T>> {
         RoTxn::new(self)
     }
 
     /// Begins a read transaction that owns a handle of the env, so it can be kept anywhere
     /// (e.g. in a struct with the data it reads).
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// struct Snapshot {
+    ///     txn: hedge::RoTxn<'static, hedge::WithTls>,
+    /// }
+    /// let snapshot = Snapshot { txn: env.clone().static_read_txn()? };
+    /// drop(env);
+    /// assert_eq!(snapshot.txn.id(), 0);
+    /// # Ok(()) }
+    /// ```
     pub fn static_read_txn(self) -> Result<RoTxn<'static, T>> {
         RoTxn::new_static(self)
     }
 
     /// Statistics of the unnamed (main) database.
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// assert_eq!(env.unnamed_database_stat().entries, 0);
+    /// # Ok(()) }
+    /// ```
     pub fn unnamed_database_stat(&self) -> DatabaseStat {
         self.inner.raw.stat().into()
     }
 
     /// Information about the environment (map size, last page, readers...).
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// let info = env.info();
+    /// assert_eq!(info.map_size, 1 << 20, "LMDB's default: 1 MiB");
+    /// assert_eq!(info.number_of_readers, 0);
+    /// # Ok(()) }
+    /// ```
     pub fn info(&self) -> EnvInfo {
         let info = self.inner.raw.info();
         EnvInfo {
@@ -93,23 +161,56 @@ impl<T> Env<T> {
     }
 
     /// The size of the data file on disk, in bytes.
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// assert!(env.real_disk_size()? > 0);
+    /// # Ok(()) }
+    /// ```
     #[cfg(unix)]
     pub fn real_disk_size(&self) -> Result<u64> {
         Ok(self.inner.raw.clone_data_file()?.metadata()?.len())
     }
 
     /// A new handle on the data file (for inspection: writing to it corrupts the env).
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// let file = env.try_clone_inner_file()?;
+    /// assert_eq!(file.metadata()?.len(), env.real_disk_size()?);
+    /// # Ok(()) }
+    /// ```
     #[cfg(unix)]
     pub fn try_clone_inner_file(&self) -> Result<File> {
         Ok(self.inner.raw.clone_data_file()?)
     }
 
     /// The environment's flags, or `None` if LMDB reports bits hedge does not know.
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// assert_eq!(env.flags()?, Some(hedge::EnvFlags::empty()));
+    /// # Ok(()) }
+    /// ```
     pub fn flags(&self) -> Result<Option<EnvFlags>> {
         Ok(EnvFlags::from_bits(self.get_flags()?))
     }
 
     /// The environment's flags as LMDB's raw bits.
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// assert_eq!(env.get_flags()?, 0);
+    /// # Ok(()) }
+    /// ```
     pub fn get_flags(&self) -> Result<u32> {
         Ok(self.inner.raw.flags()?)
     }
@@ -120,12 +221,35 @@ impl<T> Env<T> {
     /// # Safety
     /// No write transaction of this env may be in flight, and the flags' own caveats apply
     /// (see [`EnvOpenOptions::flags`](crate::EnvOpenOptions::flags)).
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// use hedge::{EnvFlags, FlagSetMode};
+    /// // SAFETY: no write transaction is in flight; losing the last commits on a crash is fine here.
+    /// unsafe { env.set_flags(EnvFlags::NO_SYNC, FlagSetMode::Enable)? };
+    /// assert_eq!(env.flags()?, Some(EnvFlags::NO_SYNC));
+    /// // SAFETY: as above.
+    /// unsafe { env.set_flags(EnvFlags::NO_SYNC, FlagSetMode::Disable)? };
+    /// # Ok(()) }
+    /// ```
     pub unsafe fn set_flags(&self, flags: EnvFlags, mode: FlagSetMode) -> Result<()> {
         // SAFETY: the caller upholds the contract.
         Ok(unsafe { self.inner.raw.set_flags(flags.bits(), mode == FlagSetMode::Enable) }?)
     }
 
     /// Copies the environment into `file` (a consistent snapshot), compacted or not.
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// let mut file = tempfile::tempfile()?;
+    /// env.copy_to_file(&mut file, hedge::CompactionOption::Disabled)?;
+    /// assert!(file.metadata()?.len() > 0);
+    /// # Ok(()) }
+    /// ```
     #[cfg(unix)]
     pub fn copy_to_file(&self, file: &mut File, option: CompactionOption) -> Result<()> {
         use std::os::fd::AsRawFd;
@@ -135,6 +259,18 @@ impl<T> Env<T> {
 
     /// Copies the environment into a new file at `path` (refusing to overwrite one) and
     /// returns it.
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// let backup = tempfile::tempdir()?;
+    /// env.copy_to_path(backup.path().join("data.mdb"), hedge::CompactionOption::Enabled)?;
+    /// // A copy is an environment of its own.
+    /// let copy = unsafe { hedge::EnvOpenOptions::new().open(backup.path())? };
+    /// assert_eq!(copy.info().last_txn_id, env.info().last_txn_id);
+    /// # Ok(()) }
+    /// ```
     #[cfg(unix)]
     pub fn copy_to_path<P: AsRef<Path>>(&self, path: P, option: CompactionOption) -> Result<File> {
         let mut file = File::options().create_new(true).write(true).read(true).open(path)?;
@@ -146,6 +282,17 @@ impl<T> Env<T> {
     ///
     /// # Safety
     /// `fd` must be open for writing for the duration of the call.
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// use std::os::fd::AsRawFd;
+    /// let file = tempfile::tempfile()?;
+    /// // SAFETY: the file stays open for the whole call.
+    /// unsafe { env.copy_to_fd(file.as_raw_fd(), hedge::CompactionOption::Disabled)? };
+    /// # Ok(()) }
+    /// ```
     pub unsafe fn copy_to_fd(&self, fd: ffi::mdb_filehandle_t, option: CompactionOption) -> Result<()> {
         let flags = match option {
             CompactionOption::Enabled => ffi::MDB_CP_COMPACT,
@@ -156,32 +303,84 @@ impl<T> Env<T> {
     }
 
     /// Flushes the data to disk, even with `NO_SYNC`/`MAP_ASYNC`.
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// env.force_sync()?;
+    /// # Ok(()) }
+    /// ```
     pub fn force_sync(&self) -> Result<()> {
         Ok(self.inner.raw.sync(true)?)
     }
 
     /// The path the environment was opened with (canonical).
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// assert_eq!(env.path(), dir.path().canonicalize()?);
+    /// # Ok(()) }
+    /// ```
     pub fn path(&self) -> &Path {
         &self.inner.path
     }
 
     /// The size of the reader table.
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// assert_eq!(env.max_readers(), 126, "LMDB's default");
+    /// # Ok(()) }
+    /// ```
     pub fn max_readers(&self) -> u32 {
         self.inner.raw.max_readers().unwrap_or(0)
     }
 
     /// The largest key (and `DUP_SORT` value) LMDB accepts, in bytes.
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// assert_eq!(env.max_key_size(), 511, "LMDB's default build");
+    /// # Ok(()) }
+    /// ```
     pub fn max_key_size(&self) -> usize {
         self.inner.raw.max_key_size()
     }
 
     /// Drops this handle and returns an event that fires once the environment is closed
     /// (when every other clone and `'static` read transaction is gone too).
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// let event = env.prepare_for_closing();
+    /// event.wait();
+    /// // Closed: the path can be opened again, with other options.
+    /// let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(1).open(dir.path())? };
+    /// # drop(env);
+    /// # Ok(()) }
+    /// ```
     pub fn prepare_for_closing(self) -> EnvClosingEvent {
         self.inner.closing_event()
     }
 
     /// Clears reader slots left by dead processes; returns how many.
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// assert_eq!(env.clear_stale_readers()?, 0);
+    /// # Ok(()) }
+    /// ```
     pub fn clear_stale_readers(&self) -> Result<usize> {
         Ok(self.inner.raw.reader_check()?)
     }
@@ -191,6 +390,16 @@ impl<T> Env<T> {
     ///
     /// # Safety
     /// No transaction of this environment may be live in this process.
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// // SAFETY: no transaction of this env is live.
+    /// unsafe { env.resize(64 * 1024 * 1024)? };
+    /// assert_eq!(env.info().map_size, 64 * 1024 * 1024);
+    /// # Ok(()) }
+    /// ```
     pub unsafe fn resize(&self, new_size: usize) -> Result<()> {
         let page = crate::mdb::handle::os_page_size();
         if !new_size.is_multiple_of(page) {
@@ -206,6 +415,16 @@ impl<T> Env<T> {
 
 impl Env<WithoutTls> {
     /// A read-only child of `parent`: see [`RwTxn::nested_read_txn`].
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// let env = unsafe { hedge::EnvOpenOptions::new().read_txn_without_tls().open(dir.path())? };
+    /// let wtxn = env.write_txn()?;
+    /// let reader = env.nested_read_txn(&wtxn)?;
+    /// assert_eq!(reader.id(), wtxn.id());
+    /// # Ok(()) }
+    /// ```
     pub fn nested_read_txn<'p>(&'p self, parent: &'p RwTxn) -> Result<RoTxn<'p, WithoutTls>> {
         parent.nested_read_txn()
     }

@@ -70,11 +70,31 @@ impl ClosingSignal {
 
 /// Waits for an environment to be closed: from [`Env::prepare_for_closing`] or
 /// [`env_closing_event`].
+///
+/// ```
+/// # fn main() -> hedge::Result<()> {
+/// # let dir = tempfile::tempdir()?;
+/// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+/// let event = hedge::env_closing_event(dir.path()).expect("open");
+/// let closer = std::thread::spawn(move || drop(env));
+/// event.wait();
+/// closer.join().unwrap();
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct EnvClosingEvent(Arc<ClosingSignal>);
 
 impl EnvClosingEvent {
     /// Blocks until the environment is closed.
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// let event = env.prepare_for_closing();
+    /// event.wait();
+    /// # Ok(()) }
+    /// ```
     pub fn wait(&self) {
         let mut closed = self.0.closed.lock().unwrap_or_else(|e| e.into_inner());
         while !*closed {
@@ -83,6 +103,19 @@ impl EnvClosingEvent {
     }
 
     /// Blocks until the environment is closed or `timeout` passed; `true` if it is closed.
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// use std::time::Duration;
+    /// let rtxn = env.clone().static_read_txn()?;
+    /// let event = env.prepare_for_closing();
+    /// assert!(!event.wait_timeout(Duration::from_millis(10)), "a 'static read txn keeps it open");
+    /// drop(rtxn);
+    /// assert!(event.wait_timeout(Duration::from_secs(10)));
+    /// # Ok(()) }
+    /// ```
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
         let closed = self.0.closed.lock().unwrap_or_else(|e| e.into_inner());
         let (closed, _) = self
@@ -135,6 +168,15 @@ fn canonical(path: &Path) -> io::Result<PathBuf> {
 }
 
 /// Information about an environment, from `mdb_env_info`.
+///
+/// ```
+/// # fn main() -> hedge::Result<()> {
+/// # let dir = tempfile::tempdir()?;
+/// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+/// let hedge::EnvInfo { map_size, last_txn_id, maximum_number_of_readers, .. } = env.info();
+/// assert_eq!((map_size, last_txn_id, maximum_number_of_readers), (1 << 20, 0, 126));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct EnvInfo {
     /// Address of the memory map (only meaningful with `FIXED_MAP`).
@@ -152,6 +194,16 @@ pub struct EnvInfo {
 }
 
 /// Whether [`Env::copy_to_file`] compacts (omits free pages and renumbers) the copy.
+///
+/// ```
+/// # fn main() -> hedge::Result<()> {
+/// # let dir = tempfile::tempdir()?;
+/// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+/// let compacted = tempfile::tempfile()?;
+/// let mut compacted = compacted;
+/// env.copy_to_file(&mut compacted, hedge::CompactionOption::Enabled)?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Copy, Clone)]
 pub enum CompactionOption {
     /// Compact: slower, smaller copy.
@@ -161,6 +213,17 @@ pub enum CompactionOption {
 }
 
 /// Whether [`Env::set_flags`] turns the flags on or off.
+///
+/// ```
+/// # fn main() -> hedge::Result<()> {
+/// # let dir = tempfile::tempdir()?;
+/// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+/// use hedge::{EnvFlags, FlagSetMode};
+/// // SAFETY: no write transaction is in flight.
+/// unsafe { env.set_flags(EnvFlags::NO_META_SYNC, FlagSetMode::Enable)? };
+/// assert_eq!(env.flags()?, Some(EnvFlags::NO_META_SYNC));
+/// # Ok(()) }
+/// ```
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum FlagSetMode {
     /// Turn the flags on.

@@ -32,8 +32,16 @@ pub struct EnvOpenOptions<T: TlsUsage = WithTls> {
 }
 
 impl EnvOpenOptions<WithTls> {
-    /// Default options: LMDB's map size (10 MiB) and reader count (126), no named
+    /// Default options: LMDB's map size (1 MiB: set [`map_size`](Self::map_size) for real data) and reader count (126), no named
     /// databases, read transactions tied to their thread.
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// let env = unsafe { hedge::EnvOpenOptions::new().open(dir.path())? };
+    /// assert_eq!(env.info().map_size, 1 << 20);
+    /// # Ok(()) }
+    /// ```
     pub fn new() -> EnvOpenOptions<WithTls> {
         EnvOpenOptions {
             map_size: None,
@@ -65,30 +73,74 @@ impl<T: TlsUsage> EnvOpenOptions<T> {
 
     /// Read transactions use LMDB's thread-local reader slots: a `RoTxn` stays on its thread
     /// and a thread has one at a time.
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// let env: hedge::Env<hedge::WithTls> =
+    ///     unsafe { hedge::EnvOpenOptions::new().read_txn_without_tls().read_txn_with_tls().open(dir.path())? };
+    /// # drop(env);
+    /// # Ok(()) }
+    /// ```
     pub fn read_txn_with_tls(self) -> EnvOpenOptions<WithTls> {
         self.retag()
     }
 
     /// Read transactions are not tied to a thread (`MDB_NOTLS`): a `RoTxn` is `Send`, and a
     /// thread may hold several.
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// let env = unsafe { hedge::EnvOpenOptions::new().read_txn_without_tls().open(dir.path())? };
+    /// // Read transactions can move between threads, and one thread can hold several.
+    /// let (a, b) = (env.read_txn()?, env.read_txn()?);
+    /// std::thread::scope(|s| s.spawn(move || drop(a)).join().unwrap());
+    /// drop(b);
+    /// # Ok(()) }
+    /// ```
     pub fn read_txn_without_tls(self) -> EnvOpenOptions<WithoutTls> {
         self.retag()
     }
 
     /// The size of the memory map, in bytes: the maximum size of the database. Must be a
     /// multiple of the OS page size (checked at [`open`](Self::open)).
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// let env = unsafe { hedge::EnvOpenOptions::new().map_size(1 << 30).open(dir.path())? };
+    /// assert_eq!(env.info().map_size, 1 << 30);
+    /// # Ok(()) }
+    /// ```
     pub fn map_size(&mut self, size: usize) -> &mut Self {
         self.map_size = Some(size);
         self
     }
 
     /// The size of the reader table: how many read transactions may be live at once.
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// let env = unsafe { hedge::EnvOpenOptions::new().max_readers(500).open(dir.path())? };
+    /// assert_eq!(env.max_readers(), 500);
+    /// # Ok(()) }
+    /// ```
     pub fn max_readers(&mut self, readers: u32) -> &mut Self {
         self.max_readers = Some(readers);
         self
     }
 
     /// How many named databases may be opened.
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(10).open(dir.path())? };
+    /// # drop(env);
+    /// # Ok(()) }
+    /// ```
     pub fn max_dbs(&mut self, dbs: u32) -> &mut Self {
         self.max_dbs = Some(dbs);
         self
@@ -99,6 +151,16 @@ impl<T: TlsUsage> EnvOpenOptions<T> {
     /// # Safety
     /// Some flags trade durability or safety for speed (`NO_SYNC`, `NO_LOCK`, `WRITE_MAP`
     /// with a corrupting application, ...): read LMDB's documentation of each.
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// use hedge::EnvFlags;
+    /// // SAFETY: nothing else writes these files; WRITE_MAP is sound with a correct program.
+    /// let env = unsafe { hedge::EnvOpenOptions::new().flags(EnvFlags::WRITE_MAP | EnvFlags::NO_READ_AHEAD).open(dir.path())? };
+    /// assert_eq!(env.flags()?, Some(EnvFlags::WRITE_MAP | EnvFlags::NO_READ_AHEAD));
+    /// # Ok(()) }
+    /// ```
     pub unsafe fn flags(&mut self, flags: EnvFlags) -> &mut Self {
         self.flags = flags;
         self
@@ -116,6 +178,17 @@ impl<T: TlsUsage> EnvOpenOptions<T> {
     /// LMDB's memory map is only sound if no other process or code writes the files except
     /// through LMDB, and the environment is not opened twice in this process by other means
     /// than hedge (another library, or a raw `mdb_env_open`).
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// let options = hedge::EnvOpenOptions::new();
+    /// let env = unsafe { options.open(dir.path())? };
+    /// // One Env per path per process.
+    /// assert!(matches!(unsafe { options.open(dir.path()) }, Err(hedge::Error::EnvAlreadyOpened)));
+    /// drop(env);
+    /// # Ok(()) }
+    /// ```
     pub unsafe fn open<P: AsRef<Path>>(&self, path: P) -> Result<Env<T>> {
         let path = canonical(path.as_ref())?;
         let mut opened = OPENED.write().unwrap_or_else(|e| e.into_inner());
