@@ -235,31 +235,111 @@ macro_rules! bounded_iterator {
             }
 
             /// Visit each key once, even in a `DUP_SORT` database.
+            ///
+            /// ```
+            /// # use hedge::types::*; use hedge::*;
+            /// # fn main() -> hedge::Result<()> {
+            /// # let dir = tempfile::tempdir()?;
+            /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+            /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| { let mut d = o.database_options().types::<Str, Str>(); d.flags(DatabaseFlags::DUP_SORT); d.create(w).map(CommitOrAbort::<_, ()>::Commit) })?.unwrap_commit();
+            /// let mut wtxn = env.write_txn()?;
+            /// for (k, v) in [("a", "1"), ("a", "2"), ("b", "1")] {
+            ///     db.put(&mut wtxn, k, v)?;
+            /// }
+            /// assert_eq!(db.range(&wtxn, &(std::ops::Bound::Included("a"), std::ops::Bound::Unbounded))?.move_between_keys().count(), 2);
+            /// # Ok(()) }
+            /// ```
             pub fn move_between_keys(self) -> $name<'txn, KC, DC, C, MoveBetweenKeys> {
                 self.retype()
             }
 
             /// Visit every value of every key (the default).
+            ///
+            /// ```
+            /// # use hedge::types::*; use hedge::*;
+            /// # fn main() -> hedge::Result<()> {
+            /// # let dir = tempfile::tempdir()?;
+            /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+            /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| { let mut d = o.database_options().types::<Str, Str>(); d.flags(DatabaseFlags::DUP_SORT); d.create(w).map(CommitOrAbort::<_, ()>::Commit) })?.unwrap_commit();
+            /// let mut wtxn = env.write_txn()?;
+            /// for (k, v) in [("a", "1"), ("a", "2"), ("b", "1")] {
+            ///     db.put(&mut wtxn, k, v)?;
+            /// }
+            /// assert_eq!(db.range(&wtxn, &(std::ops::Bound::Included("a"), std::ops::Bound::Unbounded))?.move_between_keys().move_through_duplicate_values().count(), 3);
+            /// # Ok(()) }
+            /// ```
             pub fn move_through_duplicate_values(self) -> $name<'txn, KC, DC, C, MoveThroughDuplicateValues> {
                 self.retype()
             }
 
             /// The same iterator with other codecs.
+            ///
+            /// ```
+            /// # use hedge::types::*; use hedge::*;
+            /// # fn main() -> hedge::Result<()> {
+            /// # let dir = tempfile::tempdir()?;
+            /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+            /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+            /// let mut wtxn = env.write_txn()?;
+            /// db.put(&mut wtxn, "a", "1")?;
+            /// let (k, v) = db.range(&wtxn, &(std::ops::Bound::Included("a"), std::ops::Bound::Unbounded))?.remap_types::<Bytes, Bytes>().next().unwrap()?;
+            /// assert_eq!((k, v), (&b"a"[..], &b"1"[..]));
+            /// # Ok(()) }
+            /// ```
             pub fn remap_types<KC2, DC2>(self) -> $name<'txn, KC2, DC2, C, IM> {
                 self.retype()
             }
 
             /// The same iterator with another key codec.
+            ///
+            /// ```
+            /// # use hedge::types::*; use hedge::*;
+            /// # fn main() -> hedge::Result<()> {
+            /// # let dir = tempfile::tempdir()?;
+            /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+            /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+            /// let mut wtxn = env.write_txn()?;
+            /// db.put(&mut wtxn, "a", "1")?;
+            /// let (k, _) = db.range(&wtxn, &(std::ops::Bound::Included("a"), std::ops::Bound::Unbounded))?.remap_key_type::<Bytes>().next().unwrap()?;
+            /// assert_eq!(k, b"a");
+            /// # Ok(()) }
+            /// ```
             pub fn remap_key_type<KC2>(self) -> $name<'txn, KC2, DC, C, IM> {
                 self.retype()
             }
 
             /// The same iterator with another value codec.
+            ///
+            /// ```
+            /// # use hedge::types::*; use hedge::*;
+            /// # fn main() -> hedge::Result<()> {
+            /// # let dir = tempfile::tempdir()?;
+            /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+            /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+            /// let mut wtxn = env.write_txn()?;
+            /// db.put(&mut wtxn, "a", "1")?;
+            /// let (_, v) = db.range(&wtxn, &(std::ops::Bound::Included("a"), std::ops::Bound::Unbounded))?.remap_data_type::<DecodeIgnore>().next().unwrap()?;
+            /// assert_eq!(v, ());
+            /// # Ok(()) }
+            /// ```
             pub fn remap_data_type<DC2>(self) -> $name<'txn, KC, DC2, C, IM> {
                 self.retype()
             }
 
             /// The same iterator, with values decoded only when asked.
+            ///
+            /// ```
+            /// # use hedge::types::*; use hedge::*;
+            /// # fn main() -> hedge::Result<()> {
+            /// # let dir = tempfile::tempdir()?;
+            /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+            /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+            /// let mut wtxn = env.write_txn()?;
+            /// db.put(&mut wtxn, "a", "1")?;
+            /// let (_, lazy) = db.range(&wtxn, &(std::ops::Bound::Included("a"), std::ops::Bound::Unbounded))?.lazily_decode_data().next().unwrap()?;
+            /// assert_eq!(lazy.decode().unwrap(), "1");
+            /// # Ok(()) }
+            /// ```
             pub fn lazily_decode_data(self) -> $name<'txn, KC, heed_types::LazyDecode<DC>, C, IM> {
                 self.retype()
             }

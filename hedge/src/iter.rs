@@ -16,6 +16,21 @@ pub mod iteration_method {
     use crate::mdb::ffi;
 
     /// An iteration method: the cursor operations that move forwards and backwards.
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| { let mut d = o.database_options().types::<Str, Str>(); d.flags(DatabaseFlags::DUP_SORT); d.create(w).map(CommitOrAbort::<_, ()>::Commit) })?.unwrap_commit();
+    /// use hedge::iteration_method::MoveBetweenKeys;
+    /// let mut wtxn = env.write_txn()?;
+    /// db.put(&mut wtxn, "a", "1")?;
+    /// db.put(&mut wtxn, "a", "2")?;
+    /// let keys: hedge::RoIter<Str, Str, MoveBetweenKeys> = db.iter(&wtxn)?.move_between_keys();
+    /// assert_eq!(keys.count(), 1);
+    /// # Ok(()) }
+    /// ```
     pub trait IterationMethod {
         #[doc(hidden)]
         const NEXT: ffi::MDB_cursor_op;
@@ -24,6 +39,19 @@ pub mod iteration_method {
     }
 
     /// Visit every value of every key.
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| { let mut d = o.database_options().types::<Str, Str>(); d.flags(DatabaseFlags::DUP_SORT); d.create(w).map(CommitOrAbort::<_, ()>::Commit) })?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// db.put(&mut wtxn, "a", "1")?;
+    /// db.put(&mut wtxn, "a", "2")?;
+    /// assert_eq!(db.iter(&wtxn)?.count(), 2, "the default");
+    /// # Ok(()) }
+    /// ```
     #[derive(Debug, Clone, Copy)]
     pub enum MoveThroughDuplicateValues {}
 
@@ -33,6 +61,19 @@ pub mod iteration_method {
     }
 
     /// Visit each key once (its first value).
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| { let mut d = o.database_options().types::<Str, Str>(); d.flags(DatabaseFlags::DUP_SORT); d.create(w).map(CommitOrAbort::<_, ()>::Commit) })?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// db.put(&mut wtxn, "a", "1")?;
+    /// db.put(&mut wtxn, "a", "2")?;
+    /// assert_eq!(db.rev_iter(&wtxn)?.move_between_keys().count(), 1);
+    /// # Ok(()) }
+    /// ```
     #[derive(Debug, Clone, Copy)]
     pub enum MoveBetweenKeys {}
 
@@ -42,6 +83,23 @@ pub mod iteration_method {
     }
 
     /// Visit the values of the current key only.
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| { let mut d = o.database_options().types::<Str, Str>(); d.flags(DatabaseFlags::DUP_SORT); d.create(w).map(CommitOrAbort::<_, ()>::Commit) })?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// db.put(&mut wtxn, "a", "1")?;
+    /// db.put(&mut wtxn, "a", "2")?;
+    /// db.put(&mut wtxn, "b", "1")?;
+    /// // What get_duplicates returns.
+    /// let dups: hedge::RoIter<Str, Str, hedge::iteration_method::MoveOnCurrentKeyDuplicates> =
+    ///     db.get_duplicates(&wtxn, "a")?.unwrap();
+    /// assert_eq!(dups.count(), 2);
+    /// # Ok(()) }
+    /// ```
     #[derive(Debug, Clone, Copy)]
     pub enum MoveOnCurrentKeyDuplicates {}
 
@@ -108,31 +166,111 @@ macro_rules! read_iterator {
             }
 
             /// Visit each key once, even in a `DUP_SORT` database.
+            ///
+            /// ```
+            /// # use hedge::types::*; use hedge::*;
+            /// # fn main() -> hedge::Result<()> {
+            /// # let dir = tempfile::tempdir()?;
+            /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+            /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| { let mut d = o.database_options().types::<Str, Str>(); d.flags(DatabaseFlags::DUP_SORT); d.create(w).map(CommitOrAbort::<_, ()>::Commit) })?.unwrap_commit();
+            /// let mut wtxn = env.write_txn()?;
+            /// for (k, v) in [("a", "1"), ("a", "2"), ("b", "1")] {
+            ///     db.put(&mut wtxn, k, v)?;
+            /// }
+            /// assert_eq!(db.iter(&wtxn)?.move_between_keys().count(), 2);
+            /// # Ok(()) }
+            /// ```
             pub fn move_between_keys(self) -> $name<'txn, KC, DC, MoveBetweenKeys> {
                 self.retype()
             }
 
             /// Visit every value of every key (the default).
+            ///
+            /// ```
+            /// # use hedge::types::*; use hedge::*;
+            /// # fn main() -> hedge::Result<()> {
+            /// # let dir = tempfile::tempdir()?;
+            /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+            /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| { let mut d = o.database_options().types::<Str, Str>(); d.flags(DatabaseFlags::DUP_SORT); d.create(w).map(CommitOrAbort::<_, ()>::Commit) })?.unwrap_commit();
+            /// let mut wtxn = env.write_txn()?;
+            /// for (k, v) in [("a", "1"), ("a", "2"), ("b", "1")] {
+            ///     db.put(&mut wtxn, k, v)?;
+            /// }
+            /// assert_eq!(db.iter(&wtxn)?.move_between_keys().move_through_duplicate_values().count(), 3);
+            /// # Ok(()) }
+            /// ```
             pub fn move_through_duplicate_values(self) -> $name<'txn, KC, DC, MoveThroughDuplicateValues> {
                 self.retype()
             }
 
             /// The same iterator with other codecs.
+            ///
+            /// ```
+            /// # use hedge::types::*; use hedge::*;
+            /// # fn main() -> hedge::Result<()> {
+            /// # let dir = tempfile::tempdir()?;
+            /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+            /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+            /// let mut wtxn = env.write_txn()?;
+            /// db.put(&mut wtxn, "a", "1")?;
+            /// let (k, v) = db.iter(&wtxn)?.remap_types::<Bytes, Bytes>().next().unwrap()?;
+            /// assert_eq!((k, v), (&b"a"[..], &b"1"[..]));
+            /// # Ok(()) }
+            /// ```
             pub fn remap_types<KC2, DC2>(self) -> $name<'txn, KC2, DC2, IM> {
                 self.retype()
             }
 
             /// The same iterator with another key codec.
+            ///
+            /// ```
+            /// # use hedge::types::*; use hedge::*;
+            /// # fn main() -> hedge::Result<()> {
+            /// # let dir = tempfile::tempdir()?;
+            /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+            /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+            /// let mut wtxn = env.write_txn()?;
+            /// db.put(&mut wtxn, "a", "1")?;
+            /// let (k, _) = db.iter(&wtxn)?.remap_key_type::<Bytes>().next().unwrap()?;
+            /// assert_eq!(k, b"a");
+            /// # Ok(()) }
+            /// ```
             pub fn remap_key_type<KC2>(self) -> $name<'txn, KC2, DC, IM> {
                 self.retype()
             }
 
             /// The same iterator with another value codec.
+            ///
+            /// ```
+            /// # use hedge::types::*; use hedge::*;
+            /// # fn main() -> hedge::Result<()> {
+            /// # let dir = tempfile::tempdir()?;
+            /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+            /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+            /// let mut wtxn = env.write_txn()?;
+            /// db.put(&mut wtxn, "a", "1")?;
+            /// let (_, v) = db.iter(&wtxn)?.remap_data_type::<DecodeIgnore>().next().unwrap()?;
+            /// assert_eq!(v, ());
+            /// # Ok(()) }
+            /// ```
             pub fn remap_data_type<DC2>(self) -> $name<'txn, KC, DC2, IM> {
                 self.retype()
             }
 
             /// The same iterator, with values decoded only when asked.
+            ///
+            /// ```
+            /// # use hedge::types::*; use hedge::*;
+            /// # fn main() -> hedge::Result<()> {
+            /// # let dir = tempfile::tempdir()?;
+            /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+            /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+            /// let mut wtxn = env.write_txn()?;
+            /// db.put(&mut wtxn, "a", "1")?;
+            /// let (_, lazy) = db.iter(&wtxn)?.lazily_decode_data().next().unwrap()?;
+            /// assert_eq!(lazy.decode().unwrap(), "1");
+            /// # Ok(()) }
+            /// ```
             pub fn lazily_decode_data(self) -> $name<'txn, KC, heed_types::LazyDecode<DC>, IM> {
                 self.retype()
             }
@@ -200,6 +338,26 @@ macro_rules! write_methods {
             /// # Safety
             /// No value returned by this iterator before may be used afterwards: the write can
             /// move the pages they point into.
+            ///
+            /// ```
+            /// # use hedge::types::*; use hedge::*;
+            /// # fn main() -> hedge::Result<()> {
+            /// # let dir = tempfile::tempdir()?;
+            /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+            /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+            /// let mut wtxn = env.write_txn()?;
+            /// for key in ["a", "b"] {
+            ///     db.put(&mut wtxn, key, "v")?;
+            /// }
+            /// let mut iter = db.iter_mut(&mut wtxn)?;
+            /// iter.next().transpose()?;
+            /// // SAFETY: nothing read through the iterator is used after the write.
+            /// assert!(unsafe { iter.del_current()? });
+            /// assert_eq!(iter.next().transpose()?.map(|(k, _)| k), Some("b"));
+            /// drop(iter);
+            /// assert_eq!(db.len(&wtxn)?, 1);
+            /// # Ok(()) }
+            /// ```
             pub unsafe fn del_current(&mut self) -> Result<bool> {
                 // SAFETY: the txn is a write txn borrowed mutably by this iterator; the caller
                 // upholds the rule about earlier values.
@@ -214,6 +372,23 @@ macro_rules! write_methods {
             ///
             /// # Safety
             /// As [`del_current`](Self::del_current).
+            ///
+            /// ```
+            /// # use hedge::types::*; use hedge::*;
+            /// # fn main() -> hedge::Result<()> {
+            /// # let dir = tempfile::tempdir()?;
+            /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+            /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+            /// let mut wtxn = env.write_txn()?;
+            /// db.put(&mut wtxn, "a", "old")?;
+            /// let mut iter = db.iter_mut(&mut wtxn)?;
+            /// iter.next().transpose()?;
+            /// // SAFETY: nothing read through the iterator is used after the write.
+            /// assert!(unsafe { iter.put_current("a", "new")? });
+            /// drop(iter);
+            /// assert_eq!(db.get(&wtxn, "a")?, Some("new"));
+            /// # Ok(()) }
+            /// ```
             pub unsafe fn put_current<'a>(&mut self, key: &'a KC::EItem, data: &'a DC::EItem) -> Result<bool>
             where
                 KC: heed_traits::BytesEncode<'a>,
@@ -230,6 +405,24 @@ macro_rules! write_methods {
             ///
             /// # Safety
             /// As [`del_current`](Self::del_current).
+            ///
+            /// ```
+            /// # use hedge::types::*; use hedge::*;
+            /// # fn main() -> hedge::Result<()> {
+            /// # let dir = tempfile::tempdir()?;
+            /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+            /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+            /// let mut wtxn = env.write_txn()?;
+            /// db.put(&mut wtxn, "a", "1")?;
+            /// let mut iter = db.iter_mut(&mut wtxn)?;
+            /// iter.next().transpose()?;
+            /// // Append a key after the last one, with another value codec.
+            /// // SAFETY: nothing read through the iterator is used after the write.
+            /// unsafe { iter.put_current_with_options::<Bytes>(PutFlags::APPEND, "b", &[0xff])? };
+            /// drop(iter);
+            /// assert_eq!(db.remap_data_type::<Bytes>().get(&wtxn, "b")?, Some(&[0xff][..]));
+            /// # Ok(()) }
+            /// ```
             pub unsafe fn put_current_with_options<'a, NDC>(
                 &mut self,
                 flags: PutFlags,
@@ -253,6 +446,24 @@ macro_rules! write_methods {
             ///
             /// # Safety
             /// As [`del_current`](Self::del_current).
+            ///
+            /// ```
+            /// # use hedge::types::*; use hedge::*;
+            /// # fn main() -> hedge::Result<()> {
+            /// # let dir = tempfile::tempdir()?;
+            /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+            /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+            /// use std::io::Write;
+            /// let mut wtxn = env.write_txn()?;
+            /// db.put(&mut wtxn, "a", "old")?;
+            /// let mut iter = db.iter_mut(&mut wtxn)?;
+            /// iter.next().transpose()?;
+            /// // SAFETY: nothing read through the iterator is used after the write.
+            /// unsafe { iter.put_current_reserved_with_flags(PutFlags::empty(), "a", 3, |space| space.write_all(b"new"))? };
+            /// drop(iter);
+            /// assert_eq!(db.get(&wtxn, "a")?, Some("new"));
+            /// # Ok(()) }
+            /// ```
             pub unsafe fn put_current_reserved_with_flags<'a, F>(
                 &mut self,
                 flags: PutFlags,
