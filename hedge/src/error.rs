@@ -8,6 +8,25 @@ use crate::mdb::error::MdbError;
 /// An error of hedge: heed 0.23's [`Error`] with the same variants, so that `match`es
 /// written for heed compile unchanged. LMDB codes that are `errno` values (e.g. `ENOSPC`)
 /// become [`Error::Io`] with that OS error, as in heed.
+///
+/// ```
+/// # use hedge::types::*; use hedge::*;
+/// # fn main() -> hedge::Result<()> {
+/// # let dir = tempfile::tempdir()?;
+/// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+/// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+/// let mut wtxn = env.write_txn()?;
+/// db.put(&mut wtxn, "k", "v")?;
+/// let err = db.put_with_flags(&mut wtxn, PutFlags::NO_OVERWRITE, "k", "w").unwrap_err();
+/// match err {
+///     Error::Mdb(MdbError::KeyExist) => {} // what a heed user matches, unchanged
+///     other => panic!("unexpected: {other}"),
+/// }
+/// // Stored bytes that do not decode are a Decoding error.
+/// db.remap_data_type::<Bytes>().put(&mut wtxn, "bad", &[0xff])?;
+/// assert!(matches!(db.get(&wtxn, "bad"), Err(Error::Decoding(_))));
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub enum Error {
     /// An I/O error: from the file system, or an `errno` returned by LMDB.
@@ -65,4 +84,13 @@ impl From<io::Error> for Error {
 }
 
 /// `Result<T, hedge::Error>`.
+///
+/// ```
+/// fn open(path: &std::path::Path) -> hedge::Result<hedge::Env> {
+///     unsafe { hedge::EnvOpenOptions::new().open(path) }
+/// }
+/// let dir = tempfile::tempdir().unwrap();
+/// assert!(open(dir.path()).is_ok());
+/// assert!(open(&dir.path().join("missing")).is_err());
+/// ```
 pub type Result<T> = std::result::Result<T, Error>;

@@ -13,6 +13,22 @@ use std::mem::MaybeUninit;
 /// zero-fills the gap). If the closure fails or fills less than [`size`](Self::size), hedge
 /// zeroes the rest and returns an error: no byte that was never written can be read or
 /// committed.
+///
+/// ```
+/// # use hedge::types::*; use hedge::*;
+/// # fn main() -> hedge::Result<()> {
+/// # let dir = tempfile::tempdir()?;
+/// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+/// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+/// use std::io::Write;
+/// let mut wtxn = env.write_txn()?;
+/// db.put_reserved(&mut wtxn, "greeting", 11, |space: &mut ReservedSpace| {
+///     write!(space, "hello ")?;
+///     space.write_all(b"world")
+/// })?;
+/// assert_eq!(db.get(&wtxn, "greeting")?, Some("hello world"));
+/// # Ok(()) }
+/// ```
 pub struct ReservedSpace<'a> {
     start: *mut MaybeUninit<u8>,
     size: usize,
@@ -37,16 +53,64 @@ impl ReservedSpace<'_> {
     }
 
     /// The size of the reserved space.
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// db.put_reserved(&mut wtxn, "k", 4, |space| {
+    ///     assert_eq!(space.size(), 4);
+    ///     space.fill_zeroes();
+    ///     Ok(())
+    /// })?;
+    /// # Ok(()) }
+    /// ```
     pub fn size(&self) -> usize {
         self.size
     }
 
     /// Bytes left from the write position to the end.
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// use std::io::Write;
+    /// let mut wtxn = env.write_txn()?;
+    /// db.put_reserved(&mut wtxn, "k", 4, |space| {
+    ///     space.write_all(b"ab")?;
+    ///     assert_eq!(space.remaining(), 2);
+    ///     space.write_all(b"cd")
+    /// })?;
+    /// # Ok(()) }
+    /// ```
     pub fn remaining(&self) -> usize {
         self.size - self.head
     }
 
     /// The bytes written so far (a prefix of the space).
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// use std::io::Write;
+    /// let mut wtxn = env.write_txn()?;
+    /// db.put_reserved(&mut wtxn, "k", 5, |space| {
+    ///     space.write_all(b"hello")?;
+    ///     space.written_mut().make_ascii_uppercase();
+    ///     Ok(())
+    /// })?;
+    /// assert_eq!(db.get(&wtxn, "k")?, Some("HELLO"));
+    /// # Ok(()) }
+    /// ```
     pub fn written_mut(&mut self) -> &mut [u8] {
         let written = self.written;
         // SAFETY: [0, written) is initialised (the type's invariant); u8 and MaybeUninit<u8>
@@ -55,6 +119,24 @@ impl ReservedSpace<'_> {
     }
 
     /// Zeroes everything from the write position to the end, which counts as written.
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// use std::io::Write;
+    /// let bytes = db.remap_data_type::<Bytes>();
+    /// let mut wtxn = env.write_txn()?;
+    /// bytes.put_reserved(&mut wtxn, "k", 6, |space| {
+    ///     space.write_all(b"ab")?;
+    ///     space.fill_zeroes();
+    ///     Ok(())
+    /// })?;
+    /// assert_eq!(bytes.get(&wtxn, "k")?, Some(&b"ab\0\0\0\0"[..]));
+    /// # Ok(()) }
+    /// ```
     pub fn fill_zeroes(&mut self) {
         let head = self.head;
         self.space()[head..].fill(MaybeUninit::new(0));
@@ -64,6 +146,26 @@ impl ReservedSpace<'_> {
 
     /// The whole space, for writing through `MaybeUninit`; then call
     /// [`assume_written`](Self::assume_written).
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// use std::mem::MaybeUninit;
+    /// let mut wtxn = env.write_txn()?;
+    /// db.put_reserved(&mut wtxn, "k", 3, |space| {
+    ///     for (dst, &b) in space.as_uninit_mut().iter_mut().zip(b"xyz") {
+    ///         *dst = MaybeUninit::new(b);
+    ///     }
+    ///     // SAFETY: the three bytes were just written.
+    ///     unsafe { space.assume_written(3) };
+    ///     Ok(())
+    /// })?;
+    /// assert_eq!(db.get(&wtxn, "k")?, Some("xyz"));
+    /// # Ok(()) }
+    /// ```
     pub fn as_uninit_mut(&mut self) -> &mut [MaybeUninit<u8>] {
         self.space()
     }
@@ -72,6 +174,24 @@ impl ReservedSpace<'_> {
     ///
     /// # Safety
     /// The first `len` bytes must have been initialised, and `len <= size()`.
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// db.put_reserved(&mut wtxn, "k", 2, |space| {
+    ///     space.as_uninit_mut()[0].write(b'o');
+    ///     space.as_uninit_mut()[1].write(b'k');
+    ///     // SAFETY: both bytes were just written.
+    ///     unsafe { space.assume_written(2) };
+    ///     Ok(())
+    /// })?;
+    /// assert_eq!(db.get(&wtxn, "k")?, Some("ok"));
+    /// # Ok(()) }
+    /// ```
     pub unsafe fn assume_written(&mut self, len: usize) {
         assert!(len <= self.size, "assume_written({len}) beyond the reserved {} bytes", self.size);
         self.written = len;

@@ -19,16 +19,57 @@ use crate::{Env, Error, Result};
 
 /// Marker: read transactions of this env use LMDB's thread-local reader slot, so a
 /// [`RoTxn`] stays on the thread that began it (`!Send`), and a thread has at most one.
+///
+/// ```
+/// # fn main() -> hedge::Result<()> {
+/// # let dir = tempfile::tempdir()?;
+/// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+/// let env: &hedge::Env<hedge::WithTls> = &env;
+/// let rtxn: hedge::RoTxn<hedge::WithTls> = env.read_txn()?;
+/// # drop(rtxn);
+/// # Ok(()) }
+/// ```
 pub enum WithTls {}
 
 /// Marker: read transactions are not tied to a thread (LMDB's `MDB_NOTLS`): a [`RoTxn`] is
 /// `Send`, and a thread may hold several.
+///
+/// ```
+/// # fn main() -> hedge::Result<()> {
+/// # let dir = tempfile::tempdir()?;
+/// let env: hedge::Env<hedge::WithoutTls> =
+///     unsafe { hedge::EnvOpenOptions::new().read_txn_without_tls().open(dir.path())? };
+/// let rtxn = env.read_txn()?;
+/// std::thread::scope(|s| s.spawn(move || drop(rtxn)).join().unwrap());
+/// # Ok(()) }
+/// ```
 pub enum WithoutTls {}
 
 /// Marker for transactions whose TLS mode does not matter (what database methods take).
+///
+/// ```
+/// # fn main() -> hedge::Result<()> {
+/// # let dir = tempfile::tempdir()?;
+/// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+/// // Functions that only read take `&RoTxn` (= `&RoTxn<AnyTls>`): every read txn derefs to it.
+/// fn snapshot_id(txn: &hedge::RoTxn) -> usize {
+///     txn.id()
+/// }
+/// let rtxn = env.read_txn()?;
+/// assert_eq!(snapshot_id(&rtxn), 0);
+/// let wtxn = env.write_txn()?;
+/// assert_eq!(snapshot_id(&wtxn), 1);
+/// # drop(rtxn);
+/// # Ok(()) }
+/// ```
 pub enum AnyTls {}
 
 /// The TLS modes: [`WithTls`], [`WithoutTls`], [`AnyTls`].
+///
+/// ```
+/// use hedge::{TlsUsage, WithTls, WithoutTls};
+/// assert!(WithTls::ENABLED && !WithoutTls::ENABLED);
+/// ```
 pub trait TlsUsage {
     /// Whether LMDB's thread-local reader slots are used.
     const ENABLED: bool;
@@ -124,6 +165,16 @@ impl<'e, T> RoTxn<'e, T> {
 
     /// The transaction's id: for a read transaction, the id of the snapshot it reads
     /// (a nested one reads its parent's, so it has the parent's id).
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// let wtxn = env.write_txn()?;
+    /// let nested = wtxn.nested_read_txn()?;
+    /// assert_eq!(nested.id(), wtxn.id(), "a nested reader reads its parent's state");
+    /// # Ok(()) }
+    /// ```
     pub fn id(&self) -> usize {
         self.raw().id()
     }
@@ -263,6 +314,20 @@ impl<'p> RwTxn<'p> {
     /// this transaction safely: the commit returns `Error::Mdb(MdbError::BadTxn)` ("has a
     /// child") and the transaction is left open, holding the env's write lock until the
     /// process exits. Nothing is committed, freed or corrupted.
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// db.put(&mut wtxn, "k", "v")?;
+    /// wtxn.commit()?;
+    /// let rtxn = env.read_txn()?;
+    /// assert_eq!(db.get(&rtxn, "k")?, Some("v"));
+    /// # Ok(()) }
+    /// ```
     pub fn commit(mut self) -> Result<()> {
         if self.leaked_children() > 0 {
             self.leak();
@@ -274,6 +339,20 @@ impl<'p> RwTxn<'p> {
 
     /// Abandons the transaction's changes (also what dropping it does). If a nested read
     /// transaction was leaked, the transaction is left open instead, see [`commit`](Self::commit).
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// db.put(&mut wtxn, "k", "v")?;
+    /// wtxn.abort();
+    /// let rtxn = env.read_txn()?;
+    /// assert_eq!(db.get(&rtxn, "k")?, None);
+    /// # Ok(()) }
+    /// ```
     pub fn abort(self) {
         drop(self)
     }

@@ -96,16 +96,34 @@ const NAMED: [(MdbError, c_int); 21] = [
 
 impl MdbError {
     /// Whether this is [`MdbError::NotFound`].
+    ///
+    /// ```
+    /// use hedge::MdbError;
+    /// assert!(MdbError::NotFound.not_found());
+    /// assert!(!MdbError::KeyExist.not_found());
+    /// ```
     pub fn not_found(&self) -> bool {
         *self == MdbError::NotFound
     }
 
     /// The error for an LMDB return code (`0` is not an error; it maps to `Other(0)`).
+    ///
+    /// ```
+    /// use hedge::MdbError;
+    /// assert_eq!(MdbError::from_err_code(-30799), MdbError::KeyExist);
+    /// assert_eq!(MdbError::from_err_code(28), MdbError::Other(28));
+    /// ```
     pub fn from_err_code(err_code: c_int) -> MdbError {
         NAMED.iter().find(|(_, code)| *code == err_code).map_or(MdbError::Other(err_code), |(e, _)| *e)
     }
 
     /// The LMDB return code of this error; `from_err_code(e.to_err_code()) == e`.
+    ///
+    /// ```
+    /// use hedge::MdbError;
+    /// assert_eq!(MdbError::MapFull.to_err_code(), -30792);
+    /// assert_eq!(MdbError::from_err_code(MdbError::MapFull.to_err_code()), MdbError::MapFull);
+    /// ```
     pub fn to_err_code(&self) -> c_int {
         match self {
             MdbError::Other(code) => *code,

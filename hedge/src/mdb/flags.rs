@@ -6,6 +6,18 @@ use super::ffi;
 
 bitflags! {
     /// Flags of an environment, given to [`EnvOpenOptions::flags`](crate::EnvOpenOptions::flags).
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// use hedge::EnvFlags;
+    /// let file = dir.path().join("single-file.mdb");
+    /// // SAFETY: only hedge touches these files.
+    /// let env = unsafe { hedge::EnvOpenOptions::new().flags(EnvFlags::NO_SUB_DIR).open(&file)? };
+    /// assert!(file.is_file());
+    /// assert!(env.flags()?.unwrap().contains(EnvFlags::NO_SUB_DIR));
+    /// # Ok(()) }
+    /// ```
     #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     #[repr(transparent)]
@@ -40,6 +52,26 @@ bitflags! {
 
 bitflags! {
     /// Flags of a database, given to [`DatabaseOpenOptions::flags`](crate::DatabaseOpenOptions).
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { hedge::EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// use hedge::types::{Str, U32};
+    /// use hedge::{byteorder::BigEndian, CommitOrAbort, DatabaseFlags};
+    /// let db = env
+    ///     .create_databases_and_commit(env.write_txn()?, |opener, wtxn| {
+    ///         let mut options = opener.database_options().types::<Str, U32<BigEndian>>();
+    ///         options.name("scores").flags(DatabaseFlags::DUP_SORT | DatabaseFlags::DUP_FIXED);
+    ///         options.create(wtxn).map(CommitOrAbort::<_, ()>::Commit)
+    ///     })?
+    ///     .unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// db.put(&mut wtxn, "ada", &3)?;
+    /// db.put(&mut wtxn, "ada", &1)?;
+    /// assert_eq!(db.count_duplicates(&wtxn, "ada")?, 2);
+    /// # Ok(()) }
+    /// ```
     #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
     #[repr(transparent)]
     pub struct DatabaseFlags: u32 {
@@ -60,6 +92,20 @@ bitflags! {
 
 bitflags! {
     /// Flags of a put, given to `Database::put_with_flags`.
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| { let mut d = o.database_options().types::<Str, Str>(); d.flags(DatabaseFlags::DUP_SORT); d.create(w).map(CommitOrAbort::<_, ()>::Commit) })?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// db.put(&mut wtxn, "k", "v")?;
+    /// let again = db.put_with_flags(&mut wtxn, PutFlags::NO_DUP_DATA, "k", "v");
+    /// assert!(matches!(again, Err(Error::Mdb(MdbError::KeyExist))));
+    /// db.put_with_flags(&mut wtxn, PutFlags::APPEND_DUP, "k", "w")?;
+    /// # Ok(()) }
+    /// ```
     #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
     #[repr(transparent)]
     pub struct PutFlags: u32 {

@@ -3,6 +3,12 @@ use std::ffi::CStr;
 use super::ffi;
 
 /// The version of the LMDB library hedge is linked with.
+///
+/// ```
+/// let hedge::LmdbVersion { major, minor, patch, string } = hedge::lmdb_version();
+/// println!("{string} ({major}.{minor}.{patch})");
+/// assert!(major == 0 && minor == 9);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LmdbVersion {
     /// The version string, e.g. `"LMDB 0.9.70: (December 19, 2015)"`.
