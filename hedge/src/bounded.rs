@@ -365,41 +365,44 @@ macro_rules! bounded_iterator {
 }
 
 bounded_iterator!(
-    /// The entries of a key range, in key order; from `Database::range`.
+    /// The entries of a key range, in key order; from [`Database::range`](crate::Database::range)
+    /// (example there).
     RoRange, RangeOrder, Comparator
 );
 bounded_iterator!(
-    /// The entries of a key range, in reverse key order; from `Database::rev_range`.
+    /// The entries of a key range, in reverse key order; from [`Database::rev_range`](crate::Database::rev_range)
+    /// (example there).
     RoRevRange, RangeOrder, Comparator
 );
 bounded_iterator!(
-    /// The entries whose key starts with a prefix, in key order; from `Database::prefix_iter`.
+    /// The entries whose key starts with a prefix, in key order; from [`Database::prefix_iter`](crate::Database::prefix_iter)
+    /// (example there).
     RoPrefix, PrefixOrder, LexicographicComparator
 );
 bounded_iterator!(
     /// The entries whose key starts with a prefix, in reverse key order; from
-    /// `Database::rev_prefix_iter`.
+    /// [`Database::rev_prefix_iter`](crate::Database::rev_prefix_iter) (example there).
     RoRevPrefix, PrefixOrder, LexicographicComparator
 );
 
 bounded_iterator!(
     /// [`RoRange`] in a write transaction, with the `unsafe` cursor writes; from
-    /// `Database::range_mut`.
+    /// [`Database::range_mut`](crate::Database::range_mut) (example there).
     RwRange, RangeOrder, Comparator
 );
 bounded_iterator!(
     /// [`RoRevRange`] in a write transaction, with the `unsafe` cursor writes; from
-    /// `Database::rev_range_mut`.
+    /// [`Database::rev_range_mut`](crate::Database::rev_range_mut) (example there).
     RwRevRange, RangeOrder, Comparator
 );
 bounded_iterator!(
     /// [`RoPrefix`] in a write transaction, with the `unsafe` cursor writes; from
-    /// `Database::prefix_iter_mut`.
+    /// [`Database::prefix_iter_mut`](crate::Database::prefix_iter_mut) (example there).
     RwPrefix, PrefixOrder, LexicographicComparator
 );
 bounded_iterator!(
     /// [`RoRevPrefix`] in a write transaction, with the `unsafe` cursor writes; from
-    /// `Database::rev_prefix_iter_mut`.
+    /// [`Database::rev_prefix_iter_mut`](crate::Database::rev_prefix_iter_mut) (example there).
     RwRevPrefix, PrefixOrder, LexicographicComparator
 );
 

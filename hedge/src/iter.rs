@@ -308,23 +308,26 @@ macro_rules! read_iterator {
 }
 
 read_iterator!(
-    /// Iterates over a database in key order; from [`Database::iter`](crate::Database::iter).
+    /// Iterates over a database in key order; from [`Database::iter`](crate::Database::iter)
+    /// (example there).
     RoIter, ffi::MDB_FIRST, NEXT
 );
 read_iterator!(
     /// Iterates over a database in reverse key order; from
-    /// [`Database::rev_iter`](crate::Database::rev_iter).
+    /// [`Database::rev_iter`](crate::Database::rev_iter) (example there).
     RoRevIter, ffi::MDB_LAST, PREV
 );
 
 read_iterator!(
     /// Iterates over a database in key order within a write transaction, and can change the
-    /// entries it visits; from [`Database::iter_mut`](crate::Database::iter_mut).
+    /// entries it visits; from [`Database::iter_mut`](crate::Database::iter_mut)
+    /// (example there).
     RwIter, ffi::MDB_FIRST, NEXT
 );
 read_iterator!(
     /// Iterates over a database in reverse key order within a write transaction, and can
-    /// change the entries it visits; from [`Database::rev_iter_mut`](crate::Database::rev_iter_mut).
+    /// change the entries it visits; from [`Database::rev_iter_mut`](crate::Database::rev_iter_mut)
+    /// (example there).
     RwRevIter, ffi::MDB_LAST, PREV
 );
 

@@ -174,6 +174,6 @@ pub use error::{Error, Result};
 pub use iter::{RoIter, RoRevIter, RwIter, RwRevIter, iteration_method};
 pub use mdb::error::MdbError;
 pub use mdb::flags::{DatabaseFlags, EnvFlags, PutFlags};
-pub use mdb::version::{LmdbVersion, lmdb_version};
+pub use mdb::version::{LmdbVersion, PATCHED_LMDB, lmdb_version};
 pub use reserved::ReservedSpace;
 pub use txn::{AnyTls, RoTxn, RwTxn, TlsUsage, WithTls, WithoutTls};

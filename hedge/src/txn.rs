@@ -271,7 +271,9 @@ impl<'p> RwTxn<'p> {
     /// While one lives, this transaction cannot be written, committed or dropped (it is
     /// borrowed), and reads through it fail with `MdbError::BadTxn`.
     ///
-    /// Works whatever the env's TLS mode: children take no reader slot.
+    /// Works whatever the env's TLS mode: children take no reader slot. Needs hedge's patched
+    /// LMDB (the default build, see [`PATCHED_LMDB`](crate::PATCHED_LMDB)); upstream LMDB
+    /// refuses read-only children with `MdbError::BadTxn`.
     ///
     /// ```
     /// # fn main() -> hedge::Result<()> {

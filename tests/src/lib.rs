@@ -289,3 +289,19 @@ macro_rules! raw_api {
         }
     };
 }
+
+/// For API tests that need patch A (nested read transactions). `true` with hedge's patched
+/// LMDB; when the suites run against upstream LMDB (feature `pristine-lmdb`), checks that a
+/// nested read transaction is refused with `MdbError::BadTxn`, as upstream does, and returns
+/// `false`: the test then stops there.
+pub fn nested_readers_available(wtxn: &hedge::RwTxn) -> bool {
+    if hedge::PATCHED_LMDB {
+        return true;
+    }
+    match wtxn.nested_read_txn() {
+        Err(hedge::Error::Mdb(hedge::MdbError::BadTxn)) => false,
+        other => {
+            panic!("upstream LMDB must refuse a nested read txn with BadTxn, got {:?}", other.map(|_| ()))
+        }
+    }
+}

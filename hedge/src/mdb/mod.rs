@@ -6,4 +6,7 @@ pub(crate) mod flags;
 pub(crate) mod handle;
 pub(crate) mod version;
 
+#[cfg(not(feature = "pristine-lmdb"))]
 pub(crate) use hedge_lmdb_sys as ffi;
+#[cfg(feature = "pristine-lmdb")]
+pub(crate) use hedge_lmdb_sys::pristine as ffi;

@@ -36,3 +36,15 @@ pub fn lmdb_version() -> LmdbVersion {
     let string = unsafe { CStr::from_ptr(ffi::mdb_version(&mut major, &mut minor, &mut patch)) };
     LmdbVersion { string: string.to_str().unwrap_or("LMDB (unprintable version)"), major, minor, patch }
 }
+
+/// Whether the linked LMDB has hedge's patch series applied: `true` unless hedge was built
+/// with the `pristine-lmdb` feature, which links the same upstream source without the
+/// patches (then [`RwTxn::nested_read_txn`](crate::RwTxn::nested_read_txn) fails with
+/// `MdbError::BadTxn`, as upstream LMDB refuses read-only children).
+///
+/// ```
+/// if hedge::PATCHED_LMDB {
+///     println!("concurrent nested readers available");
+/// }
+/// ```
+pub const PATCHED_LMDB: bool = ffi::PATCHED;
