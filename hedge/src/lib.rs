@@ -38,11 +38,12 @@
 //!
 //! # Rules the compiler enforces
 //!
-//! Each example below is refused at compile time (they run as `compile_fail` tests).
+//! Each example below is refused at compile time (they run as `compile_fail` tests, and
+//! `.ci/compile-fail` checks that each fails with the error code it names).
 //!
 //! A value read from a transaction cannot outlive it:
 //!
-//! ```compile_fail
+//! ```compile_fail,E0597
 //! # use hedge::types::Str; use hedge::{CommitOrAbort, Database};
 //! # fn main() -> hedge::Result<()> { let dir = tempfile::tempdir()?;
 //! # let env = unsafe { hedge::EnvOpenOptions::new().open(dir.path())? };
@@ -57,7 +58,7 @@
 //!
 //! nor be held across a write of the same transaction:
 //!
-//! ```compile_fail
+//! ```compile_fail,E0502
 //! # use hedge::types::Str; use hedge::{CommitOrAbort, Database};
 //! # fn main() -> hedge::Result<()> { let dir = tempfile::tempdir()?;
 //! # let env = unsafe { hedge::EnvOpenOptions::new().open(dir.path())? };
@@ -72,7 +73,7 @@
 //!
 //! A write transaction cannot write while a nested read transaction of it lives:
 //!
-//! ```compile_fail
+//! ```compile_fail,E0502
 //! # use hedge::types::Str; use hedge::{CommitOrAbort, Database};
 //! # fn main() -> hedge::Result<()> { let dir = tempfile::tempdir()?;
 //! # let env = unsafe { hedge::EnvOpenOptions::new().open(dir.path())? };
@@ -87,7 +88,7 @@
 //!
 //! nor commit, abort or be dropped:
 //!
-//! ```compile_fail
+//! ```compile_fail,E0505
 //! # fn main() -> hedge::Result<()> { let dir = tempfile::tempdir()?;
 //! # let env = unsafe { hedge::EnvOpenOptions::new().open(dir.path())? };
 //! let wtxn = env.write_txn()?;
@@ -97,7 +98,17 @@
 //! # Ok(()) }
 //! ```
 //!
-//! ```compile_fail
+//! ```compile_fail,E0505
+//! # fn main() -> hedge::Result<()> { let dir = tempfile::tempdir()?;
+//! # let env = unsafe { hedge::EnvOpenOptions::new().open(dir.path())? };
+//! let wtxn = env.write_txn()?;
+//! let reader = wtxn.nested_read_txn()?;
+//! wtxn.abort();
+//! drop(reader);
+//! # Ok(()) }
+//! ```
+//!
+//! ```compile_fail,E0505
 //! # fn main() -> hedge::Result<()> { let dir = tempfile::tempdir()?;
 //! # let env = unsafe { hedge::EnvOpenOptions::new().open(dir.path())? };
 //! let wtxn = env.write_txn()?;
@@ -109,7 +120,7 @@
 //!
 //! A nested write transaction borrows its parent mutably:
 //!
-//! ```compile_fail
+//! ```compile_fail,E0505
 //! # fn main() -> hedge::Result<()> { let dir = tempfile::tempdir()?;
 //! # let env = unsafe { hedge::EnvOpenOptions::new().open(dir.path())? };
 //! let mut parent = env.write_txn()?;
@@ -121,7 +132,7 @@
 //!
 //! A read transaction of a TLS env stays on its thread:
 //!
-//! ```compile_fail
+//! ```compile_fail,E0277
 //! # fn main() -> hedge::Result<()> { let dir = tempfile::tempdir()?;
 //! # let env = unsafe { hedge::EnvOpenOptions::new().open(dir.path())? };
 //! fn send<T: Send>(_: T) {}
@@ -131,7 +142,7 @@
 //!
 //! and no transaction is shared between threads; nested readers move, they are not `Sync`:
 //!
-//! ```compile_fail
+//! ```compile_fail,E0277
 //! # fn main() -> hedge::Result<()> { let dir = tempfile::tempdir()?;
 //! # let env = unsafe { hedge::EnvOpenOptions::new().open(dir.path())? };
 //! fn sync<T: Sync>(_: &T) {}
@@ -140,7 +151,22 @@
 //! # Ok(()) }
 //! ```
 //!
-//! (A nested reader is `Send`, which the example at the top of this page uses.)
+//! Iterators (cursors) stay on their thread, even over a `Send` transaction:
+//!
+//! ```compile_fail,E0277
+//! # use hedge::types::Str; use hedge::{CommitOrAbort, Database};
+//! # fn main() -> hedge::Result<()> { let dir = tempfile::tempdir()?;
+//! # let env = unsafe { hedge::EnvOpenOptions::new().read_txn_without_tls().open(dir.path())? };
+//! # let wtxn = env.write_txn()?;
+//! # let db: Database<Str, Str> = env.create_databases_and_commit(wtxn, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+//! fn send<T: Send>(_: T) {}
+//! let rtxn = env.read_txn()?;
+//! send(db.iter(&rtxn)?);
+//! # Ok(()) }
+//! ```
+//!
+//! (A nested reader is `Send`, which the example at the top of this page uses, and so is
+//! a read transaction of a `WithoutTls` env.)
 
 #![deny(missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
