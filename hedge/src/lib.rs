@@ -5,8 +5,14 @@
 //! Code written for heed 0.23 keeps its names: `heed = { package = "hedge", ... }` (heed's
 //! own examples build and run unchanged that way). Beyond heed: nested read transactions on
 //! every write transaction whatever the TLS mode, reserved writes that never leave unwritten
-//! bytes, [`codec::PodSlice`] for embeddings (zero-copy when aligned), and
-//! [`Database::put_reserved_elements`] to produce a vector straight into LMDB's page.
+//! bytes, [`codec::PodSlice`] for embeddings (zero-copy when aligned),
+//! [`Database::put_reserved_slice`] (fill a `&mut [f32]` in LMDB's page) and
+//! [`Database::put_reserved_elements`] (produce a vector straight into it),
+//! [`Database::count_duplicates`], and `MDB_MULTIPLE`/`MDB_GET_MULTIPLE` for `DUP_FIXED`
+//! databases ([`Database::put_fixed_duplicates`], [`Database::fixed_duplicates`]).
+//!
+//! The feature `pristine-lmdb` links upstream LMDB without the patches instead
+//! ([`PATCHED_LMDB`] says which one is linked), for comparisons.
 //!
 //! ```
 //! use hedge::types::{Str, U32};
