@@ -92,6 +92,21 @@
 //! # Ok(()) }
 //! ```
 //!
+//! nor while a [`ParallelReader`] of it lives:
+//!
+//! ```compile_fail,E0502
+//! # use hedge::types::Str; use hedge::{CommitOrAbort, Database};
+//! # fn main() -> hedge::Result<()> { let dir = tempfile::tempdir()?;
+//! # let env = unsafe { hedge::EnvOpenOptions::new().open(dir.path())? };
+//! # let wtxn = env.write_txn()?;
+//! # let db: Database<Str, Str> = env.create_databases_and_commit(wtxn, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+//! let mut wtxn = env.write_txn()?;
+//! let view = hedge::ParallelReader::new(&wtxn)?;
+//! db.put(&mut wtxn, "k", "v")?;
+//! drop(view);
+//! # Ok(()) }
+//! ```
+//!
 //! nor commit, abort or be dropped:
 //!
 //! ```compile_fail,E0505
@@ -185,6 +200,8 @@ mod env;
 mod error;
 mod iter;
 mod mdb;
+#[cfg(feature = "parallel")]
+mod parallel;
 mod reserved;
 mod txn;
 
@@ -207,5 +224,7 @@ pub use iter::{RoIter, RoRevIter, RwIter, RwRevIter, iteration_method};
 pub use mdb::error::MdbError;
 pub use mdb::flags::{DatabaseFlags, EnvFlags, PutFlags};
 pub use mdb::version::{LmdbVersion, PATCHED_LMDB, lmdb_version};
+#[cfg(feature = "parallel")]
+pub use parallel::ParallelReader;
 pub use reserved::ReservedSpace;
 pub use txn::{AnyTls, RoTxn, RwTxn, TlsUsage, WithTls, WithoutTls};
