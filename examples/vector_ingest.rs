@@ -1,78 +1,145 @@
-//! The README's main job: ingest synthetic embeddings with hedge, read them back from
-//! several threads before committing, then commit.
+//! The README's main job: ingest synthetic embeddings with hedge, run a nearest-neighbour
+//! pass over them in parallel *before committing*, check it against a sequential run, commit.
 //!
 //! ```text
-//! cargo run --release -p hedge-examples --example vector_ingest -- [--count N] [--dims D] [--threads T] [--dir PATH]
+//! cargo run --release -p hedge-examples --example vector_ingest -- \
+//!     [--count N] [--dims D] [--threads T] [--neighbours M] [--dir PATH] [--no-progress]
 //! ```
 //!
-//! 1. One write transaction stores every vector with `put_reserved`: the producer
-//!    (f64 → f32, normalised) writes straight into LMDB's page, no intermediate copy.
-//! 2. Still uncommitted, the vectors are verified from T threads at once, each through a
-//!    nested read transaction of the write transaction (patch A).
-//! 3. The write transaction commits, and a plain read transaction checks the count.
-//!
-//! (The parallel reader of issue 6 will replace the hand-made threads.)
+//! 1. One write transaction stores N embeddings with `put_reserved_slice`: the producer
+//!    fills a `&mut [f32]` that is LMDB's own page (patch B: no copy, no zeroing by LMDB).
+//! 2. Still uncommitted, a rayon pool of T threads reads them through a
+//!    [`hedge::ParallelReader`] (nested read transactions, patch A): for every vector, the
+//!    nearest of M candidate vectors (as an HNSW insertion would probe a graph). Vectors
+//!    on overflow pages are borrowed in place (`PodSlice` decodes without a copy).
+//! 3. The same pass runs sequentially through the write transaction; the results must be
+//!    identical.
+//! 4. The write transaction commits, and a plain read transaction checks the count.
 
-use std::io::Write;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use hedge::byteorder::BigEndian;
-use hedge::types::{Bytes, U32};
-use hedge::{CommitOrAbort, Database, EnvFlags, EnvOpenOptions};
+use hedge::codec::PodSlice;
+use hedge::types::U32;
+use hedge::{CommitOrAbort, Database, EnvFlags, EnvOpenOptions, ParallelReader, RoTxn};
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+
+type Vectors = Database<'static, U32<BigEndian>, PodSlice<f32>>;
 
 struct Args {
     count: u32,
     dims: usize,
     threads: usize,
+    neighbours: usize,
     dir: Option<std::path::PathBuf>,
+    progress: bool,
 }
 
 const USAGE: &str = "usage: vector_ingest [--count N (default 20000)] [--dims D (default 768)] \
-                     [--threads T (default 4)] [--dir PATH (default: a temporary directory)]";
+                     [--threads T (default: the machine's cores)] [--neighbours M (default 16)] \
+                     [--dir PATH (default: a temporary directory)] [--no-progress]";
 
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args { count: 20_000, dims: 768, threads: 4, dir: None };
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    let mut args =
+        Args { count: 20_000, dims: 768, threads: cores, neighbours: 16, dir: None, progress: true };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value\n{USAGE}"));
-        let number =
-            |name: &str, v: String| v.parse::<usize>().map_err(|e| format!("{name} {v:?}: {e}\n{USAGE}"));
+        let number = |name: &str, v: String, max: usize| match v.parse::<usize>() {
+            Ok(n) if (1..=max).contains(&n) => Ok(n),
+            Ok(n) => Err(format!("{name} {n}: must be between 1 and {max}\n{USAGE}")),
+            Err(e) => Err(format!("{name} {v:?}: {e}\n{USAGE}")),
+        };
         match flag.as_str() {
-            "--count" => args.count = number("--count", value("--count")?)? as u32,
-            "--dims" => args.dims = number("--dims", value("--dims")?)?,
-            "--threads" => args.threads = number("--threads", value("--threads")?)?,
+            "--count" => args.count = number("--count", value("--count")?, 100_000_000)? as u32,
+            "--dims" => args.dims = number("--dims", value("--dims")?, 1 << 16)?,
+            "--threads" => args.threads = number("--threads", value("--threads")?, 256)?,
+            "--neighbours" => args.neighbours = number("--neighbours", value("--neighbours")?, 1024)?,
             "--dir" => args.dir = Some(value("--dir")?.into()),
+            "--no-progress" => args.progress = false,
             "-h" | "--help" => return Err(USAGE.to_string()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
     }
-    if args.dims == 0 || args.dims > 1 << 20 {
-        return Err(format!("--dims must be between 1 and {}\n{USAGE}", 1 << 20));
-    }
-    if args.threads == 0 || args.threads > 256 {
-        return Err(format!("--threads must be between 1 and 256\n{USAGE}"));
+    if args.count < 2 {
+        return Err(format!(
+            "--count must be at least 2 (each vector needs other vectors to compare with)\n{USAGE}"
+        ));
     }
     Ok(args)
 }
 
-/// The synthetic producer: a deterministic f64 embedding for `id`, normalised, as f32.
-fn produce(id: u32, dims: usize) -> impl Iterator<Item = f32> {
-    let raw: Vec<f64> = (0..dims).map(|j| ((id as f64 + 1.0) * (j as f64 + 0.5)).sin()).collect();
-    let norm = raw.iter().map(|x| x * x).sum::<f64>().sqrt().max(f64::MIN_POSITIVE);
-    raw.into_iter().map(move |x| (x / norm) as f32)
+/// A deterministic pseudo-random number from `x` (splitmix64).
+fn mix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
-fn matches(stored: &[u8], id: u32, dims: usize) -> bool {
-    stored.len() == dims * 4
-        && stored.chunks_exact(4).zip(produce(id, dims)).all(|(c, x)| c == x.to_le_bytes())
+/// The synthetic embedding of `id`, unit length, written in place.
+fn fill(id: u32, out: &mut [f32]) {
+    let mut norm = 0.0f64;
+    for (j, x) in out.iter_mut().enumerate() {
+        let r = mix(u64::from(id) << 20 | j as u64);
+        *x = (r >> 40) as f32 / (1u64 << 24) as f32 - 0.5;
+        norm += f64::from(*x) * f64::from(*x);
+    }
+    let scale = (1.0 / norm.sqrt().max(f64::MIN_POSITIVE)) as f32;
+    out.iter_mut().for_each(|x| *x *= scale);
+}
+
+/// The candidates of `id`: `m` other ids, as the neighbour lists of a graph index would give.
+fn candidates(id: u32, m: usize, count: u32) -> impl Iterator<Item = u32> {
+    (0..m as u64).map(move |k| {
+        let c = (mix(u64::from(id) * 1_000_003 + k) % u64::from(count - 1)) as u32;
+        if c >= id {
+            c + 1
+        } else {
+            c
+        }
+    })
+}
+
+fn squared_distance(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+}
+
+/// The nearest candidate of `id` and its distance, read through `txn`.
+fn nearest(db: &Vectors, txn: &RoTxn, id: u32, args: &Args) -> hedge::Result<(u32, f32)> {
+    let missing = |id: u32| hedge::Error::Io(std::io::Error::other(format!("vector {id} is missing")));
+    let query = db.get(txn, &id)?.ok_or_else(|| missing(id))?;
+    let mut best = (u32::MAX, f32::INFINITY);
+    for c in candidates(id, args.neighbours, args.count) {
+        let d = squared_distance(&query, &db.get(txn, &c)?.ok_or_else(|| missing(c))?);
+        if d < best.1 || (d == best.1 && c < best.0) {
+            best = (c, d);
+        }
+    }
+    Ok(best)
+}
+
+fn progress(args: &Args, len: u64, what: &str) -> ProgressBar {
+    if !args.progress {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len).with_message(what.to_string());
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>28} [{bar:40}] {pos}/{len} ({per_sec}, {eta} left)")
+            .expect("a valid template")
+            .progress_chars("=> "),
+    );
+    bar
 }
 
 fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let tmp;
     let dir = match &args.dir {
         Some(d) => {
-            std::fs::create_dir_all(d)?;
+            std::fs::create_dir_all(d).map_err(|e| format!("cannot create --dir {}: {e}", d.display()))?;
             d.clone()
         }
         None => {
@@ -82,80 +149,121 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     };
     let bytes = args.dims * 4;
     let page = 4096;
-    let map_size = ((args.count as usize * (bytes + 2 * page)).max(1 << 24)).div_ceil(page) * page;
+    // Each vector: its pages (overflow or a share of a leaf) + room for the free list and
+    // the copies a write transaction makes; at least 64 MiB.
+    let per_vector = (bytes + 64).div_ceil(page) * page + 256;
+    let map_size = (args.count as usize * per_vector * 2).max(64 << 20).div_ceil(page) * page;
     // SAFETY: the environment's files are only used through this process's hedge env, and
     // NO_SYNC only risks losing the last commit on a crash (acceptable for a demo).
     let env = unsafe { EnvOpenOptions::new().map_size(map_size).flags(EnvFlags::NO_SYNC).open(&dir)? };
     println!(
-        "hedge vector_ingest: {} vectors x {} dims ({} bytes each) into {} (LMDB patches: {:?})",
+        "hedge vector_ingest: {} vectors x {} dims ({} bytes each), {} neighbours each, {} threads, in {}",
         args.count,
         args.dims,
         bytes,
-        dir.display(),
-        hedge_lmdb_sys::PATCH_SERIES
+        args.neighbours,
+        args.threads,
+        dir.display()
     );
-    let wtxn = env.write_txn()?;
-    let db: Database<U32<BigEndian>, Bytes> = env
-        .create_databases_and_commit(wtxn, |o, w| {
+    println!("LMDB: {} + patches {:?}", hedge::lmdb_version().string, hedge_lmdb_sys::PATCH_SERIES);
+    let db: Vectors = env
+        .create_databases_and_commit(env.write_txn()?, |o, w| {
             o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit)
         })?
         .unwrap_commit();
 
+    // 1. Write every vector in place, in one write transaction.
+    let bar = progress(&args, u64::from(args.count), "writing (put_reserved_slice)");
     let started = Instant::now();
     let mut wtxn = env.write_txn()?;
     for id in 0..args.count {
-        db.put_reserved(&mut wtxn, &id, bytes, |space| {
-            for x in produce(id, args.dims) {
-                space.write_all(&x.to_le_bytes())?;
-            }
+        db.put_reserved_slice(&mut wtxn, &id, args.dims, |v| {
+            fill(id, v);
             Ok(())
         })?;
+        if id % 1024 == 0 {
+            bar.set_position(u64::from(id));
+        }
     }
+    bar.finish_and_clear();
     let wrote = started.elapsed();
 
+    // 2. The nearest-neighbour pass over the uncommitted vectors, in parallel.
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(args.threads).build()?;
+    let bar = progress(&args, u64::from(args.count), "parallel pass (uncommitted)");
     let started = Instant::now();
-    let readers = (0..args.threads).map(|_| wtxn.nested_read_txn()).collect::<hedge::Result<Vec<_>>>()?;
-    let bad: usize = std::thread::scope(|s| {
-        let handles: Vec<_> = readers
-            .into_iter()
-            .enumerate()
-            .map(|(t, rtxn)| {
-                s.spawn(move || -> hedge::Result<usize> {
-                    let mut bad = 0;
-                    for id in (t as u32..args.count).step_by(args.threads) {
-                        if !db.get(&rtxn, &id)?.is_some_and(|v| matches(v, id, args.dims)) {
-                            bad += 1;
-                        }
-                    }
-                    Ok(bad)
-                })
+    let view = ParallelReader::for_pool(&wtxn, &pool)?;
+    let parallel: Vec<(u32, f32)> = pool.install(|| {
+        (0..args.count)
+            .into_par_iter()
+            .map(|id| {
+                if id % 1024 == 0 {
+                    bar.inc(1024);
+                }
+                nearest(&db, view.txn()?, id, &args)
             })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a verifying thread panicked"))
-            .sum::<hedge::Result<usize>>()
+            .collect::<hedge::Result<_>>()
     })?;
-    let verified = started.elapsed();
-    if bad > 0 {
-        return Err(format!("{bad} vectors read back differ from what was written").into());
+    drop(view);
+    bar.finish_and_clear();
+    let parallel_time = started.elapsed();
+
+    // 3. The same pass, sequentially, through the write transaction itself.
+    let bar = progress(&args, u64::from(args.count), "sequential pass (check)");
+    let started = Instant::now();
+    let mut sequential = Vec::with_capacity(args.count as usize);
+    for id in 0..args.count {
+        sequential.push(nearest(&db, &wtxn, id, &args)?);
+        if id % 1024 == 0 {
+            bar.set_position(u64::from(id));
+        }
     }
+    bar.finish_and_clear();
+    let sequential_time = started.elapsed();
+    if let Some(id) = (0..parallel.len()).find(|&i| parallel[i] != sequential[i]) {
+        return Err(format!(
+            "vector {id}: the parallel pass found {:?}, the sequential one {:?}",
+            parallel[id], sequential[id]
+        )
+        .into());
+    }
+
+    // 4. Commit, and check from a plain read transaction.
+    let started = Instant::now();
     wtxn.commit()?;
+    let committed = started.elapsed();
     let rtxn = env.read_txn()?;
     let count = db.len(&rtxn)?;
     if count != u64::from(args.count) {
         return Err(format!("{count} vectors committed, expected {}", args.count).into());
     }
 
-    let rate = |d: std::time::Duration| args.count as f64 / d.as_secs_f64().max(1e-9);
-    println!("wrote {} vectors in {:.2?} ({:.0}/s, put_reserved, one txn)", args.count, wrote, rate(wrote));
+    let per_sec = |n: f64, d: Duration| n / d.as_secs_f64().max(1e-9);
+    let reads = f64::from(args.count) * (args.neighbours + 1) as f64;
     println!(
-        "verified them uncommitted from {} threads (nested read txns) in {:.2?} ({:.0}/s)",
-        args.threads,
-        verified,
-        rate(verified)
+        "write:      {:>9.2?}  {:>10.0} vectors/s  {:>7.1} MB/s",
+        wrote,
+        per_sec(f64::from(args.count), wrote),
+        per_sec(f64::from(args.count) * bytes as f64 / 1e6, wrote)
     );
-    println!("committed: {count} vectors");
+    println!(
+        "parallel:   {:>9.2?}  {:>10.0} vector reads/s on {} threads (nested readers, uncommitted)",
+        parallel_time,
+        per_sec(reads, parallel_time),
+        args.threads
+    );
+    println!(
+        "sequential: {:>9.2?}  {:>10.0} vector reads/s through the write txn; speed-up {:.2}x",
+        sequential_time,
+        per_sec(reads, sequential_time),
+        sequential_time.as_secs_f64() / parallel_time.as_secs_f64().max(1e-9)
+    );
+    let mean = parallel.iter().map(|&(_, d)| f64::from(d)).sum::<f64>() / parallel.len() as f64;
+    println!(
+        "results:    identical for all {} vectors (mean nearest squared distance {mean:.4})",
+        args.count
+    );
+    println!("commit:     {committed:>9.2?}  {count} vectors committed");
     Ok(())
 }
 
