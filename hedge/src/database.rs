@@ -57,6 +57,27 @@ pub struct DatabaseStat {
     pub entries: usize,
 }
 
+impl DatabaseStat {
+    /// The bytes the database's pages take (branch, leaf and overflow pages; free pages are
+    /// the environment's, not counted).
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().open(dir.path())? };
+    /// # let db: Database<Str, Bytes> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// let mut wtxn = env.write_txn()?;
+    /// db.put(&mut wtxn, "big", &[0; 10_000])?;
+    /// let stat = db.stat(&wtxn)?;
+    /// assert_eq!(stat.non_free_page_size(), (1 + stat.overflow_pages) * stat.page_size as usize);
+    /// # Ok(()) }
+    /// ```
+    pub fn non_free_page_size(&self) -> usize {
+        (self.branch_pages + self.leaf_pages + self.overflow_pages) * self.page_size as usize
+    }
+}
+
 impl From<ffi::MDB_stat> for DatabaseStat {
     fn from(st: ffi::MDB_stat) -> Self {
         DatabaseStat {

@@ -9,7 +9,7 @@ use super::ffi;
 /// println!("{string} ({major}.{minor}.{patch})");
 /// assert!(major == 0 && minor == 9);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct LmdbVersion {
     /// The version string, e.g. `"LMDB 0.9.70: (December 19, 2015)"`.
     pub string: &'static str,
