@@ -39,16 +39,19 @@ enum Op {
     GetCommitted,
     /// `mdb_txn_begin(env, parent, MDB_RDONLY)` + `mdb_txn_abort`.
     NestedBeginEnd,
+    /// `mdb_put` overwriting a key's 64-byte value in the write txn.
+    Put,
 }
 
 const MODES: [(&str, Mode); 2] = [("default", Mode::Default), ("writemap", Mode::WriteMap)];
-const OPERATIONS: [(&str, Op); 4] = [
+const OPERATIONS: [(&str, Op); 5] = [
     ("get-write", Op::GetWrite),
     ("get-nested", Op::GetNested),
     ("get-committed", Op::GetCommitted),
     ("nested-begin-end", Op::NestedBeginEnd),
+    ("put", Op::Put),
 ];
-const LIBS: [&str; 2] = ["hedge", "heed"];
+const LIBS: [&str; 3] = ["hedge", "heed", "typed"];
 
 /// The loop callgrind counts; everything outside it is excluded by `--toggle-collect`.
 #[inline(never)]
@@ -160,6 +163,16 @@ macro_rules! workload {
                                 ffi::mdb_txn_abort(child);
                             }
                         }),
+                        Op::Put => {
+                            let newest = [11u8; 64];
+                            measured_loop(&mut || {
+                                for i in 0..OPS {
+                                    let rc =
+                                        ffi::mdb_put(parent, dbi, &mut val(key_at(i)), &mut val(&newest), 0);
+                                    black_box(rc);
+                                }
+                            })
+                        }
                         Op::GetCommitted => unreachable!(),
                     }
                     ffi::mdb_txn_abort(parent);
@@ -172,6 +185,54 @@ macro_rules! workload {
 
 workload!(hedge, hedge_lmdb_sys);
 workload!(heed, lmdb_master_sys);
+
+/// The same get-write and put loops through hedge's typed API (`Database<Bytes, Bytes>`, so
+/// that no codec work is counted): the wrapper's own cost over the raw calls.
+mod typed {
+    use super::*;
+    use ::hedge::types::Bytes;
+    use ::hedge::{CommitOrAbort, Database, EnvFlags, EnvOpenOptions};
+
+    pub fn run(mode: Mode, op: Op) {
+        let dir = tempfile::tempdir().unwrap();
+        let flags =
+            EnvFlags::NO_SYNC | if mode == Mode::WriteMap { EnvFlags::WRITE_MAP } else { EnvFlags::empty() };
+        // SAFETY: a fresh directory only this process uses.
+        let env = unsafe { EnvOpenOptions::new().map_size(1 << 30).flags(flags).open(dir.path()) }.unwrap();
+        let db: Database<Bytes, Bytes> = env
+            .create_databases_and_commit(env.write_txn().unwrap(), |o, w| {
+                o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit)
+            })
+            .unwrap()
+            .unwrap_commit();
+        let mut wtxn = env.write_txn().unwrap();
+        for k in 0..KEYS {
+            db.put(&mut wtxn, &k.to_be_bytes(), &[7u8; 64]).unwrap();
+        }
+        wtxn.commit().unwrap();
+        let mut wtxn = env.write_txn().unwrap();
+        for k in (0..KEYS).step_by(10) {
+            db.put(&mut wtxn, &k.to_be_bytes(), &[9u8; 64]).unwrap();
+        }
+        match op {
+            Op::GetWrite => measured_loop(&mut || {
+                for i in 0..OPS {
+                    black_box(db.get(&wtxn, key_at(i)).map(|v| v.map(<[u8]>::len)).ok());
+                }
+            }),
+            Op::Put => {
+                let newest = [11u8; 64];
+                measured_loop(&mut || {
+                    for i in 0..OPS {
+                        black_box(db.put(&mut wtxn, key_at(i), &newest).is_ok());
+                    }
+                })
+            }
+            other => panic!("no typed variant of {other:?}"),
+        }
+        wtxn.abort();
+    }
+}
 
 fn parse<T: Copy>(table: &[(&str, T)], word: &str) -> Option<T> {
     table.iter().find(|(name, _)| *name == word).map(|(_, v)| *v)
@@ -213,6 +274,12 @@ fn report() -> Result<(), String> {
             results.push((op, mode, h, r));
         }
     }
+    // hedge's typed API over its raw calls (same loops, default mode).
+    for op in ["get-write", "put"] {
+        let typed = count("typed", "default", op)?;
+        let raw = results.iter().find(|x| x.0 == op && x.1 == "default").map(|x| x.2).unwrap();
+        println!("| {op} | typed/raw | {typed:.0} | {raw:.0} | {:.3} |", typed / raw);
+    }
     let get =
         |op: &str, mode: &str| results.iter().find(|x| x.0 == op && x.1 == mode).map(|x| (x.2, x.3)).unwrap();
     println!();
@@ -237,9 +304,13 @@ fn main() -> ExitCode {
                 heed::run(mode, op);
                 Ok(())
             }
+            (Some(mode), Some(op)) if lib == "typed" => {
+                typed::run(mode, op);
+                Ok(())
+            }
             _ => Err(format!("unknown configuration {lib} {mode} {op}; libs {LIBS:?}")),
         },
-        _ => Err("usage: w5_micro [run <hedge|heed> <default|writemap> <get-write|get-nested|get-committed|nested-begin-end>]".into()),
+        _ => Err("usage: w5_micro [run <hedge|heed|typed> <default|writemap> <get-write|get-nested|get-committed|nested-begin-end|put>]".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,219 @@
+//! Runs workloads W1–W5 side by side and writes `bench/REPORT.md` with one plot per
+//! workload in `bench/plots/` (see bench/README.md).
+//!
+//! ```text
+//! cargo run --release -p hedge-bench --bin bench -- [--full] [--rounds R] [--only w1,w3] [--w3-n 1000000,...]
+//! ```
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+
+use hedge_bench::workloads::{self, Config, Section};
+
+const USAGE: &str = "usage: bench [--full] [--rounds R (default 5)] [--only w1,w2,w3,w4,w5] \
+                     [--w3-n N,N,...] [--out DIR (default: bench/)]";
+
+struct Options {
+    config: Config,
+    only: Vec<String>,
+    w3_n: Option<Vec<u32>>,
+    out: PathBuf,
+}
+
+fn parse() -> Result<Options, String> {
+    let mut o = Options {
+        config: Config { rounds: 5, full: false },
+        only: vec!["w1".into(), "w2".into(), "w3".into(), "w4".into(), "w5".into()],
+        w3_n: None,
+        out: PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value\n{USAGE}"));
+        match flag.as_str() {
+            "--full" => o.config.full = true,
+            "--rounds" => {
+                o.config.rounds = value()?.parse().map_err(|e| format!("--rounds: {e}\n{USAGE}"))?;
+                if o.config.rounds == 0 {
+                    return Err(format!("--rounds must be at least 1\n{USAGE}"));
+                }
+            }
+            "--only" => o.only = value()?.split(',').map(str::to_string).collect(),
+            "--w3-n" => {
+                let ns = value()?
+                    .split(',')
+                    .map(|n| n.parse::<u32>().map_err(|e| format!("--w3-n {n}: {e}")))
+                    .collect::<Result<Vec<_>, _>>()?;
+                if ns.iter().any(|&n| n < 10) {
+                    return Err("--w3-n values must be at least 10".into());
+                }
+                o.w3_n = Some(ns);
+            }
+            "--out" => o.out = value()?.into(),
+            "-h" | "--help" => return Err(USAGE.into()),
+            other => return Err(format!("unknown argument {other}\n{USAGE}")),
+        }
+    }
+    for w in &o.only {
+        if !["w1", "w2", "w3", "w4", "w5"].contains(&w.as_str()) {
+            return Err(format!("unknown workload {w}\n{USAGE}"));
+        }
+    }
+    Ok(o)
+}
+
+fn command_line(program: &str, args: &[&str]) -> String {
+    Command::new(program)
+        .args(args)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .unwrap_or("?")
+        .trim();
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let mem_kb: f64 = meminfo
+        .lines()
+        .find(|l| l.starts_with("MemTotal"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    format!(
+        "{model}, {cores} cores available, {:.1} GiB RAM, Linux {}",
+        mem_kb / 1048576.0,
+        command_line("uname", &["-r"])
+    )
+}
+
+/// W5: the callgrind micro-benchmarks of `w5_micro`, built and run through cargo.
+fn w5() -> Result<Section, String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    if Command::new("valgrind").arg("--version").output().is_err() {
+        return Ok(Section { markdown: "Skipped: valgrind is not installed.\n".into(), goals: Vec::new() });
+    }
+    eprintln!("  W5: cargo run --release -p hedge-bench --bin w5_micro (callgrind)");
+    let out = Command::new(cargo)
+        .args(["run", "--release", "-q", "-p", "hedge-bench", "--bin", "w5_micro"])
+        .output()
+        .map_err(|e| format!("running w5_micro: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("w5_micro failed: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let mut goals = Vec::new();
+    for line in text.lines().filter(|l| l.starts_with("| ")) {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        if cells.len() < 6 {
+            continue;
+        }
+        let ratio: f64 = match cells[5].parse() {
+            Ok(r) => r,
+            Err(_) => continue,
+        };
+        match (cells[1], cells[2]) {
+            ("get-nested", "default") => goals
+                .push((format!("W5 nested get, default: hedge/heed {ratio:.3} (goal ≤ 1)"), ratio <= 1.0)),
+            ("get-nested", "writemap") => goals.push((
+                format!("W5 nested get, WRITEMAP: hedge/heed {ratio:.3} (goal ≤ 0.80)"),
+                ratio <= 0.80,
+            )),
+            ("nested-begin-end", mode) => goals.push((
+                format!("W5 nested begin+end, {mode}: hedge/heed {ratio:.3} (goal ≤ 0.5)"),
+                ratio <= 0.5,
+            )),
+            (op, "typed/raw") => goals.push((
+                format!("W5 wrapper overhead, {op}: typed/raw {ratio:.3} (goal ≤ 1.05)"),
+                ratio <= 1.05,
+            )),
+            _ => {}
+        }
+    }
+    Ok(Section { markdown: format!("Instruction counts (callgrind), deterministic:\n\n{text}"), goals })
+}
+
+fn run(o: Options) -> Result<(), String> {
+    let plots = o.out.join("plots");
+    std::fs::create_dir_all(&plots).map_err(|e| format!("creating {}: {e}", plots.display()))?;
+    let started = std::time::Instant::now();
+    let mut sections: Vec<(&str, Section)> = Vec::new();
+    for w in &o.only {
+        eprintln!("{w}:");
+        let section = match w.as_str() {
+            "w1" => ("W1 bulk insert", workloads::w1(&o.config, &plots)?),
+            "w2" => ("W2 update churn", workloads::w2(&o.config, &plots)?),
+            "w3" => (
+                "W3 parallel reads of an uncommitted write txn",
+                workloads::w3(&o.config, &plots, o.w3_n.clone())?,
+            ),
+            "w4" => ("W4 gets on committed data", workloads::w4(&o.config, &plots)?),
+            "w5" => ("W5 micro (callgrind)", w5()?),
+            _ => unreachable!("checked in parse"),
+        };
+        sections.push(section);
+    }
+    let mut md = String::new();
+    writeln!(md, "# hedge benchmark report\n").unwrap();
+    writeln!(md, "Generated by `cargo run --release -p hedge-bench --bin bench{}` (protocol: `shared/BENCHMARKS.md`) in {:.0} s.\n",
+        if o.config.full { " -- --full" } else { "" }, started.elapsed().as_secs_f64()).unwrap();
+    writeln!(md, "- Machine: {}", machine()).unwrap();
+    writeln!(md, "- Date: {}", command_line("date", &["-u", "+%Y-%m-%d %H:%M UTC"])).unwrap();
+    writeln!(md, "- Toolchain: {}; release profile", command_line("rustc", &["--version"])).unwrap();
+    writeln!(
+        md,
+        "- hedge: commit {} (LMDB upstream {} + {:?})",
+        command_line("git", &["rev-parse", "--short", "HEAD"]),
+        &hedge_lmdb_sys::UPSTREAM_COMMIT[..12],
+        hedge_lmdb_sys::PATCH_SERIES
+    )
+    .unwrap();
+    writeln!(md, "- heed 0.23.1 with lmdb-master-sys 0.2.6; redb 4.5.0 (all in this one binary: the LMDB symbols do not clash)").unwrap();
+    writeln!(
+        md,
+        "- Settings: {} interleaved rounds per point, {} run; each measurement in a fresh child process\n",
+        o.config.rounds,
+        if o.config.full { "full" } else { "default (quick)" }
+    )
+    .unwrap();
+    let goals: Vec<&(String, bool)> = sections.iter().flat_map(|(_, s)| &s.goals).collect();
+    if !goals.is_empty() {
+        writeln!(md, "## Goals\n").unwrap();
+        for (text, met) in goals {
+            writeln!(md, "- {} {text}", if *met { "met:" } else { "**missed:**" }).unwrap();
+        }
+        writeln!(md).unwrap();
+    }
+    for (title, section) in &sections {
+        writeln!(md, "## {title}\n\n{}", section.markdown).unwrap();
+    }
+    let path = o.out.join("REPORT.md");
+    std::fs::write(&path, md).map_err(|e| format!("writing {}: {e}", path.display()))?;
+    eprintln!("wrote {} and {}/*.svg", path.display(), plots.display());
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = if args.first().map(String::as_str) == Some("child") {
+        hedge_bench::child(&args[1..])
+    } else {
+        parse().and_then(run)
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! Runs each measurement in a fresh child process, interleaved with the other variants, and
+//! summarises ratios as median [min–max] (shared/BENCHMARKS.md).
+//!
+//! A child runs one variant once: it sets up its data (not measured), then measures one
+//! phase with a monotonic clock and `getrusage(RUSAGE_SELF)` deltas (user/sys CPU, minor
+//! faults), and prints one `MEASURED` line the parent parses.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// What a child measured for its phase.
+#[derive(Clone, Debug, Default)]
+pub struct Measurement {
+    pub wall: f64,
+    pub user: f64,
+    pub sys: f64,
+    pub minflt: f64,
+    /// Workload-specific numbers (e.g. per-txn latencies, file size), by name.
+    pub extra: Vec<(String, Vec<f64>)>,
+}
+
+impl Measurement {
+    pub fn extra(&self, name: &str) -> Option<&[f64]> {
+        self.extra.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_slice())
+    }
+}
+
+fn rusage() -> libc::rusage {
+    // SAFETY: an all-zero rusage is valid; getrusage fills it for this process.
+    unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    }
+}
+
+fn seconds(t: libc::timeval) -> f64 {
+    t.tv_sec as f64 + t.tv_usec as f64 * 1e-6
+}
+
+/// Measures `phase` in the current (child) process.
+pub fn measure<T>(phase: impl FnOnce() -> T) -> (T, Measurement) {
+    let (before, started) = (rusage(), Instant::now());
+    let out = phase();
+    let (wall, after) = (started.elapsed(), rusage());
+    let m = Measurement {
+        wall: wall.as_secs_f64(),
+        user: seconds(after.ru_utime) - seconds(before.ru_utime),
+        sys: seconds(after.ru_stime) - seconds(before.ru_stime),
+        minflt: (after.ru_minflt - before.ru_minflt) as f64,
+        extra: Vec::new(),
+    };
+    (out, m)
+}
+
+/// Prints the child's result for the parent.
+pub fn report_child(m: &Measurement) {
+    let mut line = format!("MEASURED {} {} {} {}", m.wall, m.user, m.sys, m.minflt);
+    for (name, values) in &m.extra {
+        let values: Vec<String> = values.iter().map(f64::to_string).collect();
+        line.push_str(&format!(" {name}={}", values.join(",")));
+    }
+    println!("{line}");
+}
+
+/// Runs `bench child <args>` and parses its measurement.
+pub fn run_child(args: &[String]) -> Result<Measurement, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let out = Command::new(exe).arg("child").args(args).output().map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!(
+            "child {:?} failed ({}): {}",
+            args,
+            out.status,
+            String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("")
+        ));
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout.lines().find(|l| l.starts_with("MEASURED ")).ok_or("child printed no MEASURED line")?;
+    let mut fields = line.split_whitespace().skip(1);
+    let mut num = || fields.next().and_then(|f| f.parse::<f64>().ok()).ok_or("bad MEASURED line");
+    let mut m = Measurement { wall: num()?, user: num()?, sys: num()?, minflt: num()?, extra: Vec::new() };
+    for field in line.split_whitespace().skip(5) {
+        if let Some((name, values)) = field.split_once('=') {
+            let values = values.split(',').filter(|v| !v.is_empty()).filter_map(|v| v.parse().ok()).collect();
+            m.extra.push((name.to_string(), values));
+        }
+    }
+    Ok(m)
+}
+
+/// Median, min and max.
+#[derive(Clone, Copy, Debug)]
+pub struct Stats {
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl Stats {
+    pub fn of(values: impl IntoIterator<Item = f64>) -> Stats {
+        let mut v: Vec<f64> = values.into_iter().collect();
+        assert!(!v.is_empty(), "no values");
+        v.sort_by(f64::total_cmp);
+        let median =
+            if v.len() % 2 == 1 { v[v.len() / 2] } else { (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2.0 };
+        Stats { median, min: v[0], max: v[v.len() - 1] }
+    }
+
+    pub fn ratio(&self) -> String {
+        format!("{:.2} [{:.2}–{:.2}]", self.median, self.min, self.max)
+    }
+}
+
+/// Runs every variant `rounds` times, interleaved (the order rotates every round), and
+/// returns the measurements per variant, in round order.
+pub fn interleave(
+    label: &str,
+    variants: &[String],
+    rounds: usize,
+    args_of: impl Fn(&str) -> Vec<String>,
+) -> Result<Vec<Vec<Measurement>>, String> {
+    let mut runs: Vec<Vec<Measurement>> = vec![Vec::new(); variants.len()];
+    let started = Instant::now();
+    for round in 0..rounds {
+        for i in 0..variants.len() {
+            let v = (i + round) % variants.len();
+            runs[v].push(run_child(&args_of(&variants[v]))?);
+        }
+        eprint!(
+            "\r  {label}: round {}/{rounds} ({:.0?})   ",
+            round + 1,
+            Duration::from_secs(started.elapsed().as_secs())
+        );
+    }
+    eprintln!();
+    Ok(runs)
+}
+
+/// Per-round ratios `a / b` of wall times (a value > 1 means `b` is faster).
+pub fn wall_ratio(a: &[Measurement], b: &[Measurement]) -> Stats {
+    Stats::of(a.iter().zip(b).map(|(x, y)| x.wall / y.wall))
+}
+
+/// Median of one field over rounds.
+pub fn median_of(runs: &[Measurement], field: impl Fn(&Measurement) -> f64) -> f64 {
+    Stats::of(runs.iter().map(field)).median
+}

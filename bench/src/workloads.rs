@@ -1,0 +1,413 @@
+//! The parent side of each workload: which variants, which points, interleaved runs, and
+//! the report section (markdown and a plot).
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::harness::{interleave, median_of, wall_ratio, Measurement, Stats};
+use crate::params::{ChurnParams, Pattern, ReadParams, WriteParams};
+use crate::plot::{self, Axes, Series};
+
+/// A finished section of the report.
+pub struct Section {
+    pub markdown: String,
+    /// Goal lines for the summary at the top (text, met?).
+    pub goals: Vec<(String, bool)>,
+}
+
+/// Sizes and repetitions; `quick` is the default run, `full` adds the large points.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub rounds: usize,
+    pub full: bool,
+}
+
+fn ms(seconds: f64) -> String {
+    if seconds >= 1.0 {
+        format!("{seconds:.2} s")
+    } else {
+        format!("{:.1} ms", seconds * 1e3)
+    }
+}
+
+fn args(workload: &str, variant: &str, params: Vec<String>) -> Vec<String> {
+    let mut a = vec![workload.to_string(), variant.to_string()];
+    a.extend(params);
+    a
+}
+
+fn cpu(runs: &[Measurement]) -> String {
+    format!(
+        "{} u / {} s, {:.0} minflt",
+        ms(median_of(runs, |m| m.user)),
+        ms(median_of(runs, |m| m.sys)),
+        median_of(runs, |m| m.minflt)
+    )
+}
+
+// ---------------------------------------------------------------------------------------
+// W1 bulk insert
+
+const W1_VARIANTS: [(&str, &str); 8] = [
+    ("hedge-put", "hedge put"),
+    ("hedge-reserve", "hedge put_reserved_slice"),
+    ("heed-put", "heed put"),
+    ("heed-reserve", "heed put_reserved"),
+    ("redb-put", "redb insert"),
+    ("redb-reserve", "redb insert_reserve"),
+    ("raw-patched", "raw reserve, patched"),
+    ("raw-pristine", "raw reserve, pristine"),
+];
+
+pub fn w1(config: &Config, plots: &Path) -> Result<Section, String> {
+    let mut points: Vec<(WriteParams, &str)> = Vec::new();
+    let count = 20_000;
+    let dims_list: &[usize] = if config.full { &[768, 1024, 1536, 3072] } else { &[768, 1536, 3072] };
+    for &dims in dims_list {
+        points.push((WriteParams { count, dims, per_txn: 0, writemap: false }, "one txn"));
+    }
+    points.push((WriteParams { count, dims: 768, per_txn: 100, writemap: false }, "100 per txn"));
+    points.push((WriteParams { count, dims: 768, per_txn: 0, writemap: true }, "one txn, WRITEMAP"));
+    if config.full {
+        // 3072 dims take 4 pages each: 40,000 of them pass the dirty-list limit (131,071
+        // pages at MDB_IDL_LOGN 16), so the txn spills.
+        points.push((
+            WriteParams { count: 40_000, dims: 3072, per_txn: 0, writemap: false },
+            "one txn, spills",
+        ));
+    }
+    let variants: Vec<String> = W1_VARIANTS.iter().map(|v| v.0.to_string()).collect();
+    let mut md = String::new();
+    writeln!(
+        md,
+        "Each value is produced by a real producer (f64 → f32 with normalisation) and stored under a \
+         u32 key; LMDB with `NO_SYNC`, redb with `Durability::None`. Wall time of the whole ingest \
+         (commit included), median of {} interleaved rounds; ratios per round, median [min–max].\n",
+        config.rounds
+    )
+    .unwrap();
+    writeln!(
+        md,
+        "| vectors | dims | mode | hedge/heed put | hedge/heed reserve | hedge put | hedge reserve | heed put | heed reserve | redb insert | redb reserve | raw patched/pristine | hedge reserve CPU |"
+    )
+    .unwrap();
+    writeln!(md, "|---:|---:|---|---|---|---:|---:|---:|---:|---:|---:|---|---|").unwrap();
+    let mut goals = Vec::new();
+    let mut plot_series: Vec<Series> =
+        W1_VARIANTS.iter().map(|(_, name)| Series { name: name.to_string(), points: Vec::new() }).collect();
+    for (p, mode) in &points {
+        let label = format!("W1 {} x {} dims, {mode}", p.count, p.dims);
+        let runs = interleave(&label, &variants, config.rounds, |v| args("w1", v, p.to_args()))?;
+        let put_ratio = wall_ratio(&runs[0], &runs[2]);
+        let reserve_ratio = wall_ratio(&runs[1], &runs[3]);
+        let raw_ratio = wall_ratio(&runs[6], &runs[7]);
+        let wall = |i: usize| ms(median_of(&runs[i], |m| m.wall));
+        writeln!(
+            md,
+            "| {} | {} | {mode} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            p.count,
+            p.dims,
+            put_ratio.ratio(),
+            reserve_ratio.ratio(),
+            wall(0),
+            wall(1),
+            wall(2),
+            wall(3),
+            wall(4),
+            wall(5),
+            raw_ratio.ratio(),
+            cpu(&runs[1])
+        )
+        .unwrap();
+        goals.push((format!("W1 {label}: hedge/heed put {}", put_ratio.ratio()), put_ratio.median <= 1.0));
+        goals.push((
+            format!("W1 {label}: hedge/heed reserve {}", reserve_ratio.ratio()),
+            reserve_ratio.median <= 1.0,
+        ));
+        if *mode == "one txn" {
+            for (i, s) in plot_series.iter_mut().enumerate() {
+                s.points.push((p.dims as f64, median_of(&runs[i], |m| m.wall) * 1e3));
+            }
+        }
+    }
+    let path = plots.join("w1_bulk_insert.svg");
+    plot::lines(
+        &path,
+        &Axes {
+            title: &format!("W1 bulk insert, {count} vectors in one txn (median wall)"),
+            x: "dimensions (f32)",
+            y: "ms",
+            log_x: false,
+            log_y: false,
+        },
+        &plot_series,
+    )?;
+    writeln!(md, "\n![W1](plots/w1_bulk_insert.svg)").unwrap();
+    Ok(Section { markdown: md, goals })
+}
+
+// ---------------------------------------------------------------------------------------
+// W2 update churn
+
+pub fn w2(config: &Config, plots: &Path) -> Result<Section, String> {
+    let p = if config.full {
+        ChurnParams { n: 20_000, txns: 400, percent: 5 }
+    } else {
+        ChurnParams { n: 10_000, txns: 200, percent: 5 }
+    };
+    let variants: Vec<String> = ["hedge", "heed", "redb"].iter().map(|s| s.to_string()).collect();
+    let runs = interleave("W2 churn", &variants, config.rounds, |v| args("w2", v, p.to_args()))?;
+    let mut md = String::new();
+    writeln!(
+        md,
+        "{} vectors of 768/1536/3072 dims (by id), committed; then {} write txns, each overwriting \
+         {} % of them (uniformly drawn) with a vector of another size, commit per txn (no fsync). \
+         Medians of {} interleaved rounds.\n",
+        p.n, p.txns, p.percent, config.rounds
+    )
+    .unwrap();
+    writeln!(md, "| system | total | per txn p50 | per txn p99 | last 10 % of txns p50 | file size | CPU | vs heed (total) |").unwrap();
+    writeln!(md, "|---|---:|---:|---:|---:|---:|---|---|").unwrap();
+    let mut series = Vec::new();
+    for (i, name) in variants.iter().enumerate() {
+        let pct = |q: f64, tail: bool| {
+            median_of(&runs[i], |m| {
+                let mut v = m.extra("txn_ms").unwrap_or(&[]).to_vec();
+                if tail {
+                    v = v.split_off(v.len() * 9 / 10);
+                }
+                v.sort_by(f64::total_cmp);
+                v.get(((v.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(f64::NAN)
+            })
+        };
+        let size =
+            median_of(&runs[i], |m| m.extra("file_bytes").and_then(|v| v.first().copied()).unwrap_or(0.0));
+        writeln!(
+            md,
+            "| {name} | {} | {:.2} ms | {:.2} ms | {:.2} ms | {:.1} MB | {} | {} |",
+            ms(median_of(&runs[i], |m| m.wall)),
+            pct(0.5, false),
+            pct(0.99, false),
+            pct(0.5, true),
+            size / 1e6,
+            cpu(&runs[i]),
+            wall_ratio(&runs[i], &runs[1]).ratio()
+        )
+        .unwrap();
+        // The run with the median total, its per-txn latencies smoothed over 10 txns.
+        let mut order: Vec<usize> = (0..runs[i].len()).collect();
+        order.sort_by(|&a, &b| runs[i][a].wall.total_cmp(&runs[i][b].wall));
+        let lat = runs[i][order[order.len() / 2]].extra("txn_ms").unwrap_or(&[]).to_vec();
+        let points = lat
+            .chunks(10)
+            .enumerate()
+            .map(|(k, c)| ((k * 10) as f64, c.iter().sum::<f64>() / c.len() as f64))
+            .collect();
+        series.push(Series { name: name.clone(), points });
+    }
+    let path = plots.join("w2_churn.svg");
+    plot::lines(
+        &path,
+        &Axes {
+            title: "W2 update churn: per-txn latency over time (mean of 10 txns)",
+            x: "txn",
+            y: "ms",
+            log_x: false,
+            log_y: false,
+        },
+        &series,
+    )?;
+    writeln!(md, "\n![W2](plots/w2_churn.svg)").unwrap();
+    Ok(Section { markdown: md, goals: Vec::new() })
+}
+
+// ---------------------------------------------------------------------------------------
+// W3 parallel reads of an uncommitted write txn
+
+const W3_VARIANTS: [(&str, usize, &str); 7] = [
+    ("hedge-write-txn", 1, "write txn, 1 thread"),
+    ("hedge-parallel", 1, "hedge ParallelReader, 1"),
+    ("hedge-parallel", 2, "hedge ParallelReader, 2"),
+    ("hedge-scan", 2, "full scan + pointers, 2"),
+    ("heed-nested", 2, "heed nested readers, 2"),
+    ("redb-shared", 2, "redb shared table, 2"),
+    ("hedge-committed", 2, "committed, 2 (upper bound)"),
+];
+
+pub fn w3(config: &Config, plots: &Path, ns_override: Option<Vec<u32>>) -> Result<Section, String> {
+    let ns = ns_override.unwrap_or(if config.full {
+        vec![10_000, 100_000, 1_000_000]
+    } else {
+        vec![10_000, 100_000]
+    });
+    let fractions = [0.001, 0.01, 0.1, 1.0];
+    let value_size = 256;
+    let variants: Vec<String> = (0..W3_VARIANTS.len()).map(|i| i.to_string()).collect();
+    let mut md = String::new();
+    writeln!(
+        md,
+        "N entries (u32 key, {value_size}-byte graph-node value: 64 neighbour ids) written in one write \
+         txn and **not committed**; then a read pass over a fraction of them. `uniform`: \
+         independent gets of uniformly drawn ids; `walk`: an HNSW-like dependent walk (each value \
+         names the next id). The pass is measured, including the creation and end of the nested \
+         readers, and for the workaround the scan that collects a pointer per entry (it must be \
+         redone after every batch of writes). Median wall of {} interleaved rounds; speed-up = \
+         write-txn time / variant time, per round, median [min–max]. 2 cores, shared.\n",
+        config.rounds
+    )
+    .unwrap();
+    let mut goals = Vec::new();
+    let mut plot_series: Vec<Series> = W3_VARIANTS
+        .iter()
+        .skip(1)
+        .map(|(_, _, name)| Series { name: name.to_string(), points: Vec::new() })
+        .collect();
+    let largest = *ns.iter().max().unwrap();
+    for pattern in [Pattern::Uniform, Pattern::Walk] {
+        for &n in &ns {
+            if pattern == Pattern::Walk && n != largest {
+                continue;
+            }
+            writeln!(md, "\n**{} reads, N = {n}**\n", pattern.name()).unwrap();
+            let mut header = String::from("| touched |");
+            let mut rule = String::from("|---:|");
+            for (_, _, name) in &W3_VARIANTS {
+                header.push_str(&format!(" {name} |"));
+                rule.push_str("---|");
+            }
+            writeln!(md, "{header}\n{rule}").unwrap();
+            for &f in &fractions {
+                let touched = ((n as f64 * f).round() as usize).max(1);
+                let params =
+                    |i: usize| ReadParams { n, value_size, touched, pattern, threads: W3_VARIANTS[i].1 };
+                let label = format!("W3 {} N={n} touched={}%", pattern.name(), f * 100.0);
+                let runs = interleave(&label, &variants, config.rounds, |v| {
+                    let i: usize = v.parse().unwrap();
+                    args("w3", W3_VARIANTS[i].0, params(i).to_args())
+                })?;
+                let mut row = format!("| {} % ({touched}) |", f * 100.0);
+                for i in 0..W3_VARIANTS.len() {
+                    let wall = median_of(&runs[i], |m| m.wall);
+                    if i == 0 {
+                        row.push_str(&format!(" {} |", ms(wall)));
+                    } else {
+                        row.push_str(&format!(
+                            " {} ({}×) |",
+                            ms(wall),
+                            wall_ratio(&runs[0], &runs[i]).ratio()
+                        ));
+                    }
+                }
+                writeln!(md, "{row}").unwrap();
+                if pattern == Pattern::Uniform && n == largest {
+                    for (k, s) in plot_series.iter_mut().enumerate() {
+                        s.points.push((
+                            f * 100.0,
+                            Stats::of(runs[0].iter().zip(&runs[k + 1]).map(|(a, b)| a.wall / b.wall)).median,
+                        ));
+                    }
+                }
+                let parallel_vs_write = wall_ratio(&runs[0], &runs[2]);
+                let parallel_vs_scan = wall_ratio(&runs[3], &runs[2]);
+                if pattern == Pattern::Uniform && (f - 0.01).abs() < 1e-9 {
+                    goals.push((
+                        format!(
+                            "W3 N={n} 1 %: ParallelReader (2) vs write txn {} (goal ≥ 1.7)",
+                            parallel_vs_write.ratio()
+                        ),
+                        parallel_vs_write.median >= 1.7,
+                    ));
+                    goals.push((
+                        format!("W3 N={n} 1 %: ParallelReader (2) vs full-scan workaround {} (goal ≥ 10 at N = 1 M)", parallel_vs_scan.ratio()),
+                        n < 1_000_000 || parallel_vs_scan.median >= 10.0,
+                    ));
+                }
+            }
+        }
+    }
+    let path = plots.join("w3_parallel_reads.svg");
+    plot::lines(
+        &path,
+        &Axes {
+            title: &format!("W3 reads of an uncommitted write txn, N = {largest}: speed-up vs the write txn"),
+            x: "entries touched (%)",
+            y: "speed-up (×)",
+            log_x: true,
+            log_y: true,
+        },
+        &plot_series,
+    )?;
+    writeln!(md, "\n![W3](plots/w3_parallel_reads.svg)").unwrap();
+    Ok(Section { markdown: md, goals })
+}
+
+// ---------------------------------------------------------------------------------------
+// W4 read-only gets on committed data
+
+const W4_VARIANTS: [(&str, usize, &str); 6] = [
+    ("hedge-committed", 1, "hedge, 1 thread"),
+    ("heed-committed", 1, "heed, 1 thread"),
+    ("redb-committed", 1, "redb, 1 thread"),
+    ("hedge-committed", 2, "hedge, 2 threads"),
+    ("heed-committed", 2, "heed, 2 threads"),
+    ("redb-committed", 2, "redb, 2 threads"),
+];
+
+pub fn w4(config: &Config, plots: &Path) -> Result<Section, String> {
+    let n = if config.full { 1_000_000 } else { 100_000 };
+    let value_size = 256;
+    let variants: Vec<String> = (0..W4_VARIANTS.len()).map(|i| i.to_string()).collect();
+    let runs = interleave("W4 committed gets", &variants, config.rounds, |v| {
+        let i: usize = v.parse().unwrap();
+        let p = ReadParams {
+            n,
+            value_size,
+            touched: n as usize,
+            pattern: Pattern::Uniform,
+            threads: W4_VARIANTS[i].1,
+        };
+        args("w4", W4_VARIANTS[i].0, p.to_args())
+    })?;
+    let mut md = String::new();
+    writeln!(
+        md,
+        "{n} committed entries ({value_size}-byte values), {n} uniformly drawn gets split over the \
+         threads, each with its own read txn. Median of {} interleaved rounds.\n",
+        config.rounds
+    )
+    .unwrap();
+    writeln!(md, "| system | wall | gets/s | CPU | vs heed (same threads) |").unwrap();
+    writeln!(md, "|---|---:|---:|---|---|").unwrap();
+    let mut series: Vec<Series> = ["hedge", "heed", "redb"]
+        .iter()
+        .map(|s| Series { name: s.to_string(), points: Vec::new() })
+        .collect();
+    for (i, (_, threads, name)) in W4_VARIANTS.iter().enumerate() {
+        let wall = median_of(&runs[i], |m| m.wall);
+        let heed = if i < 3 { 1 } else { 4 };
+        writeln!(
+            md,
+            "| {name} | {} | {:.2} M | {} | {} |",
+            ms(wall),
+            n as f64 / wall / 1e6,
+            cpu(&runs[i]),
+            wall_ratio(&runs[heed], &runs[i]).ratio()
+        )
+        .unwrap();
+        series[i % 3].points.push((*threads as f64, n as f64 / wall / 1e6));
+    }
+    let path = plots.join("w4_committed_gets.svg");
+    plot::lines(
+        &path,
+        &Axes {
+            title: "W4 gets on committed data",
+            x: "threads",
+            y: "million gets/s",
+            log_x: false,
+            log_y: false,
+        },
+        &series,
+    )?;
+    writeln!(md, "\n![W4](plots/w4_committed_gets.svg)").unwrap();
+    Ok(Section { markdown: md, goals: Vec::new() })
+}
