@@ -112,7 +112,7 @@ impl Stats {
     }
 }
 
-/// Runs every variant `rounds` times, interleaved (the order rotates every round), and
+/// Runs every variant `rounds` times, interleaved (in a new order every round), and
 /// returns the measurements per variant, in round order.
 pub fn interleave(
     label: &str,
@@ -123,8 +123,18 @@ pub fn interleave(
     let mut runs: Vec<Vec<Measurement>> = vec![Vec::new(); variants.len()];
     let started = Instant::now();
     for round in 0..rounds {
-        for i in 0..variants.len() {
-            let v = (i + round) % variants.len();
+        // A new order every round (deterministic shuffle): a variant that always ran right
+        // after the same other one would inherit its after-effects (writeback, reclaim).
+        let mut order: Vec<usize> = (0..variants.len()).collect();
+        for i in (1..order.len()).rev() {
+            let j = (crate::data::mix((round as u64) << 32 | i as u64 ^ label.len() as u64) % (i as u64 + 1))
+                as usize;
+            order.swap(i, j);
+        }
+        for v in order {
+            // Start every run with no dirty pages of earlier runs being written back.
+            // SAFETY: sync(2) has no preconditions.
+            unsafe { libc::sync() };
             runs[v].push(run_child(&args_of(&variants[v]))?);
         }
         eprint!(

@@ -5,7 +5,7 @@
 
 use crate::data;
 use crate::harness::{measure, Measurement};
-use crate::params::{read_pass, ChurnParams, ReadParams, WriteParams};
+use crate::params::{on_workers, pool, read_pass, ChurnParams, ReadParams, WriteParams};
 
 macro_rules! lmdb_system {
     ($module:ident, $lib:ident, $reserve:path) => {
@@ -70,25 +70,17 @@ macro_rules! lmdb_system {
                 let (env, db) = open(dir.path(), p.map_size(), false);
                 let wtxn = load(&env, &db, p);
                 let shares = p.shares();
+                let pool = pool(p.threads);
                 let (sum, m) = measure(|| {
                     let mut values: Vec<&[u8]> = Vec::with_capacity(p.n as usize);
                     for entry in db.iter(&wtxn).unwrap() {
                         values.push(entry.unwrap().1);
                     }
-                    let values = &values;
-                    std::thread::scope(|s| {
-                        let handles: Vec<_> = shares
-                            .iter()
-                            .map(|ids| {
-                                s.spawn(move || {
-                                    read_pass(ids, p.pattern, |id, step| {
-                                        let v = values[id as usize];
-                                        (data::touch(v), data::neighbour(v, step))
-                                    })
-                                })
-                            })
-                            .collect();
-                        handles.into_iter().map(|h| h.join().unwrap()).fold(0, u64::wrapping_add)
+                    on_workers(&pool, &shares, |_, ids| {
+                        read_pass(ids, p.pattern, |id, step| {
+                            let v = values[id as usize];
+                            (data::touch(v), data::neighbour(v, step))
+                        })
                     })
                 });
                 std::hint::black_box(sum);
@@ -102,19 +94,11 @@ macro_rules! lmdb_system {
                 let (env, db) = open(dir.path(), p.map_size(), false);
                 load(&env, &db, p).commit().unwrap();
                 let shares = p.shares();
+                let pool = pool(p.threads);
                 let (sum, m) = measure(|| {
-                    std::thread::scope(|s| {
-                        let handles: Vec<_> = shares
-                            .iter()
-                            .map(|ids| {
-                                let env = &env;
-                                s.spawn(move || {
-                                    let rtxn = env.read_txn().unwrap();
-                                    read_pass(ids, p.pattern, |id, step| visit(&db, &rtxn, id, step))
-                                })
-                            })
-                            .collect();
-                        handles.into_iter().map(|h| h.join().unwrap()).fold(0, u64::wrapping_add)
+                    on_workers(&pool, &shares, |_, ids| {
+                        let rtxn = env.read_txn().unwrap();
+                        read_pass(ids, p.pattern, |id, step| visit(&db, &rtxn, id, step))
                     })
                 });
                 std::hint::black_box(sum);
@@ -218,23 +202,15 @@ pub fn w3_hedge_parallel(p: &ReadParams) -> Measurement {
         db.put(&mut wtxn, &id, &data::node_value(id, p.n, p.value_size)).unwrap();
     }
     let shares = p.shares();
+    let pool = pool(p.threads);
     let (sum, m) = measure(|| {
-        let view = hedge::ParallelReader::with_readers(&wtxn, p.threads).unwrap();
-        let view = &view;
-        std::thread::scope(|s| {
-            let handles: Vec<_> = shares
-                .iter()
-                .map(|ids| {
-                    s.spawn(move || {
-                        let txn = view.txn().unwrap();
-                        read_pass(ids, p.pattern, |id, step| {
-                            let v = db.get(txn, &id).unwrap().expect("present");
-                            (data::touch(v), data::neighbour(v, step))
-                        })
-                    })
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap()).fold(0, u64::wrapping_add)
+        let view = hedge::ParallelReader::for_pool(&wtxn, &pool).unwrap();
+        on_workers(&pool, &shares, |_, ids| {
+            let txn = view.txn().unwrap();
+            read_pass(ids, p.pattern, |id, step| {
+                let v = db.get(txn, &id).unwrap().expect("present");
+                (data::touch(v), data::neighbour(v, step))
+            })
         })
     });
     std::hint::black_box(sum);
@@ -250,22 +226,18 @@ pub fn w3_heed_nested(p: &ReadParams) -> Measurement {
         db.put(&mut wtxn, &id, &data::node_value(id, p.n, p.value_size)).unwrap();
     }
     let shares = p.shares();
+    let pool = pool(p.threads);
     let (sum, m) = measure(|| {
-        let readers: Vec<_> = (0..p.threads).map(|_| wtxn.nested_read_txn().unwrap()).collect();
-        std::thread::scope(|s| {
-            let handles: Vec<_> = shares
-                .iter()
-                .zip(readers)
-                .map(|(ids, txn)| {
-                    s.spawn(move || {
-                        read_pass(ids, p.pattern, |id, step| {
-                            let v = db.get(&txn, &id).unwrap().expect("present");
-                            (data::touch(v), data::neighbour(v, step))
-                        })
-                    })
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap()).fold(0, u64::wrapping_add)
+        // One nested reader per worker, begun here on the owner thread, each taken (and
+        // ended) by its worker.
+        let readers: Vec<std::sync::Mutex<Option<heed::RoTxn<heed::WithoutTls>>>> =
+            (0..p.threads).map(|_| std::sync::Mutex::new(Some(wtxn.nested_read_txn().unwrap()))).collect();
+        on_workers(&pool, &shares, |worker, ids| {
+            let txn = readers[worker].lock().unwrap().take().expect("one reader per worker");
+            read_pass(ids, p.pattern, |id, step| {
+                let v = db.get(&txn, &id).unwrap().expect("present");
+                (data::touch(v), data::neighbour(v, step))
+            })
         })
     });
     std::hint::black_box(sum);

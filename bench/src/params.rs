@@ -171,3 +171,20 @@ impl ChurnParams {
         (self.n as usize * 16384 * 4 + (512 << 20)).div_ceil(4096) * 4096
     }
 }
+
+/// A pool of `threads` workers, built before the measured phase (as an application keeps
+/// one), so that thread creation is not measured.
+pub fn pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a rayon pool")
+}
+
+/// Runs `f(worker, its ids)` once on every worker of `pool` (one share per worker) and sums
+/// the results.
+pub fn on_workers(
+    pool: &rayon::ThreadPool,
+    shares: &[Vec<u32>],
+    f: impl Fn(usize, &[u32]) -> u64 + Sync,
+) -> u64 {
+    assert_eq!(shares.len(), pool.current_num_threads(), "one share per worker");
+    pool.broadcast(|ctx| f(ctx.index(), &shares[ctx.index()])).into_iter().fold(0, u64::wrapping_add)
+}

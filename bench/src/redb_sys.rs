@@ -5,7 +5,7 @@ use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinitio
 
 use crate::data;
 use crate::harness::{measure, Measurement};
-use crate::params::{read_pass, ChurnParams, ReadParams, WriteParams};
+use crate::params::{on_workers, pool, read_pass, ChurnParams, ReadParams, WriteParams};
 
 const TABLE: TableDefinition<u32, &[u8]> = TableDefinition::new("bench");
 
@@ -44,15 +44,10 @@ pub fn w3_shared(p: &ReadParams) -> Measurement {
     let mut table = wtx.open_table(TABLE).unwrap();
     load(&mut table, p);
     let shares = p.shares();
+    let pool = pool(p.threads);
     let table = &table;
     let (sum, m) = measure(|| {
-        std::thread::scope(|s| {
-            let handles: Vec<_> = shares
-                .iter()
-                .map(|ids| s.spawn(move || read_pass(ids, p.pattern, |id, step| visit(table, id, step))))
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap()).fold(0, u64::wrapping_add)
-        })
+        on_workers(&pool, &shares, |_, ids| read_pass(ids, p.pattern, |id, step| visit(table, id, step)))
     });
     std::hint::black_box(sum);
     m
@@ -69,20 +64,12 @@ pub fn committed(p: &ReadParams) -> Measurement {
     }
     wtx.commit().unwrap();
     let shares = p.shares();
-    let db = &db;
+    let pool = pool(p.threads);
     let (sum, m) = measure(|| {
-        std::thread::scope(|s| {
-            let handles: Vec<_> = shares
-                .iter()
-                .map(|ids| {
-                    s.spawn(move || {
-                        let rtx = db.begin_read().unwrap();
-                        let table = rtx.open_table(TABLE).unwrap();
-                        read_pass(ids, p.pattern, |id, step| visit(&table, id, step))
-                    })
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap()).fold(0, u64::wrapping_add)
+        on_workers(&pool, &shares, |_, ids| {
+            let rtx = db.begin_read().unwrap();
+            let table = rtx.open_table(TABLE).unwrap();
+            read_pass(ids, p.pattern, |id, step| visit(&table, id, step))
         })
     });
     std::hint::black_box(sum);
