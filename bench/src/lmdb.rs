@@ -87,6 +87,32 @@ macro_rules! lmdb_system {
                 m
             }
 
+            /// W3, the workaround in its general form: the pointers collected into a map by
+            /// key (ids need not be dense).
+            pub fn w3_scan_map(p: &ReadParams) -> Measurement {
+                let dir = tempfile::tempdir().unwrap();
+                let (env, db) = open(dir.path(), p.map_size(), false);
+                let wtxn = load(&env, &db, p);
+                let shares = p.shares();
+                let pool = pool(p.threads);
+                let (sum, m) = measure(|| {
+                    let mut values: std::collections::HashMap<u32, &[u8]> =
+                        std::collections::HashMap::with_capacity(p.n as usize);
+                    for entry in db.iter(&wtxn).unwrap() {
+                        let (k, v) = entry.unwrap();
+                        values.insert(k, v);
+                    }
+                    on_workers(&pool, &shares, |_, ids| {
+                        read_pass(ids, p.pattern, |id, step| {
+                            let v = values[&id];
+                            (data::touch(v), data::neighbour(v, step))
+                        })
+                    })
+                });
+                std::hint::black_box(sum);
+                m
+            }
+
             /// W3's upper bound and W4: the data committed, read by `threads` threads each
             /// with its own read txn.
             pub fn committed(p: &ReadParams) -> Measurement {

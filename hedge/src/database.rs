@@ -868,6 +868,10 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     /// bytes that nobody wrote. The entry then holds the partial value; abort the
     /// transaction to keep the previous one.
     ///
+    /// In a `DUP_SORT` database this is `Error::Mdb(MdbError::Incompatible)`: LMDB sorts
+    /// duplicates by their bytes, which a reserved write fills in only after the put (heed
+    /// passes the flag on and the database's order silently breaks).
+    ///
     /// ```
     /// use std::io::Write;
     /// use hedge::types::{Bytes, Str};

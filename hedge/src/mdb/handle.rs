@@ -313,6 +313,7 @@ impl RawTxn {
         size: usize,
         flags: c_uint,
     ) -> Result<Result<*mut u8, &'t [u8]>, MdbError> {
+        refuse_reserve_on_dupsort(self.dbi_flags(dbi)?)?;
         let mut k = val(key);
         let mut d = ffi::MDB_val { mv_size: size, mv_data: ptr::null_mut() };
         let flags = flags | ffi::MDB_RESERVE | ffi::MDB_NOOVERWRITE;
@@ -338,6 +339,7 @@ impl RawTxn {
         size: usize,
         flags: c_uint,
     ) -> Result<*mut u8, MdbError> {
+        refuse_reserve_on_dupsort(self.dbi_flags(dbi)?)?;
         let mut k = val(key);
         let mut d = ffi::MDB_val { mv_size: size, mv_data: ptr::null_mut() };
         // SAFETY: live write txn; LMDB fills `d` with the reserved location.
@@ -389,6 +391,14 @@ impl RawTxn {
         mdb_result(unsafe { ffi::mdb_dbi_flags(self.as_ptr(), dbi, &mut flags) })?;
         Ok(flags)
     }
+}
+
+/// LMDB cannot reserve a value in a `DUP_SORT` database: a duplicate is a key of the sub-
+/// database, sorted by its bytes, which a reserved write fills in only after the put, so the
+/// order would silently break (lmdb.h forbids the flag there; mdb_put does not check).
+/// Refused with `MDB_INCOMPATIBLE` instead.
+fn refuse_reserve_on_dupsort(db_flags: c_uint) -> Result<(), MdbError> {
+    if db_flags & ffi::MDB_DUPSORT != 0 { Err(MdbError::Incompatible) } else { Ok(()) }
 }
 
 /// Calls a Rust comparator from LMDB. A panic cannot unwind through C: it aborts.
@@ -490,6 +500,14 @@ impl<'t> RawCursor<'t> {
         size: usize,
         flags: c_uint,
     ) -> Result<Option<*mut u8>, MdbError> {
+        // SAFETY: live cursor; the txn and dbi it returns are its own, live ones.
+        let db_flags = unsafe {
+            let txn = ffi::mdb_cursor_txn(self.ptr.as_ptr());
+            let mut db_flags = 0;
+            mdb_result(ffi::mdb_dbi_flags(txn, ffi::mdb_cursor_dbi(self.ptr.as_ptr()), &mut db_flags))?;
+            db_flags
+        };
+        refuse_reserve_on_dupsort(db_flags)?;
         let mut k = val(key);
         let mut d = ffi::MDB_val { mv_size: size, mv_data: ptr::null_mut() };
         // SAFETY: per the contract; LMDB fills `d` with the reserved location.
