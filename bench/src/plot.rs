@@ -90,3 +90,64 @@ pub fn lines(path: &Path, axes: &Axes, series: &[Series]) -> Result<(), String> 
     root.present().map_err(|e| err(&e))?;
     Ok(())
 }
+
+/// Writes a grouped bar chart to `path` (SVG): one group per category, one bar per series
+/// (`points` hold `(category index, value)`).
+pub fn bars(
+    path: &Path,
+    title: &str,
+    y: &str,
+    categories: &[String],
+    series: &[Series],
+) -> Result<(), String> {
+    let err = |e: &dyn std::fmt::Display| format!("plot {}: {e}", path.display());
+    let root = SVGBackend::new(path, (1100, 560)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(&e))?;
+    let top = series.iter().flat_map(|s| s.points.iter().map(|p| p.1)).fold(0.0f64, f64::max) * 1.15;
+    let n = categories.len();
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(70)
+        .y_label_area_size(70)
+        .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..top.max(1e-9))
+        .map_err(|e| err(&e))?;
+    let label = |x: &f64| {
+        let i = x.round();
+        if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n {
+            categories[i as usize].clone()
+        } else {
+            String::new()
+        }
+    };
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(n)
+        .x_label_formatter(&label)
+        .x_label_style(("sans-serif", 11))
+        .y_desc(y)
+        .draw()
+        .map_err(|e| err(&e))?;
+    let width = 0.8 / series.len().max(1) as f64;
+    for (i, s) in series.iter().enumerate() {
+        let color = COLORS[i % COLORS.len()];
+        chart
+            .draw_series(s.points.iter().map(|&(c, v)| {
+                let x0 = c - 0.4 + i as f64 * width;
+                Rectangle::new([(x0, 0.0), (x0 + width * 0.95, v)], color.filled())
+            }))
+            .map_err(|e| err(&e))?
+            .label(s.name.clone())
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], color.filled()));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| err(&e))?;
+    root.present().map_err(|e| err(&e))?;
+    Ok(())
+}

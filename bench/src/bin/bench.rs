@@ -97,7 +97,7 @@ fn machine() -> String {
 }
 
 /// W5: the callgrind micro-benchmarks of `w5_micro`, built and run through cargo.
-fn w5() -> Result<Section, String> {
+fn w5(plots: &std::path::Path) -> Result<Section, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     if Command::new("valgrind").arg("--version").output().is_err() {
         return Ok(Section { markdown: "Skipped: valgrind is not installed.\n".into(), goals: Vec::new() });
@@ -112,10 +112,17 @@ fn w5() -> Result<Section, String> {
     }
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     let mut goals = Vec::new();
+    let (mut categories, mut first, mut second) = (Vec::new(), Vec::new(), Vec::new());
     for line in text.lines().filter(|l| l.starts_with("| ")) {
         let cells: Vec<&str> = line.split('|').map(str::trim).collect();
         if cells.len() < 6 {
             continue;
+        }
+        if let (Ok(a), Ok(b)) = (cells[3].parse::<f64>(), cells[4].parse::<f64>()) {
+            let at = categories.len() as f64;
+            categories.push(format!("{} {}", cells[1], cells[2]));
+            first.push((at, a));
+            second.push((at, b));
         }
         let ratio: f64 = match cells[5].parse() {
             Ok(r) => r,
@@ -139,7 +146,22 @@ fn w5() -> Result<Section, String> {
             _ => {}
         }
     }
-    Ok(Section { markdown: format!("Instruction counts (callgrind), deterministic:\n\n{text}"), goals })
+    hedge_bench::plot::bars(
+        &plots.join("w5_instructions.svg"),
+        "W5 instructions per operation (callgrind): hedge vs heed; typed vs raw",
+        "instructions",
+        &categories,
+        &[
+            hedge_bench::plot::Series { name: "hedge (typed rows: typed API)".into(), points: first },
+            hedge_bench::plot::Series { name: "heed 0.23.1 (typed rows: hedge raw)".into(), points: second },
+        ],
+    )?;
+    Ok(Section {
+        markdown: format!(
+            "Instruction counts (callgrind), deterministic:\n\n{text}\n![W5](plots/w5_instructions.svg)\n"
+        ),
+        goals,
+    })
 }
 
 fn run(o: Options) -> Result<(), String> {
@@ -157,7 +179,7 @@ fn run(o: Options) -> Result<(), String> {
                 workloads::w3(&o.config, &plots, o.w3_n.clone())?,
             ),
             "w4" => ("W4 gets on committed data", workloads::w4(&o.config, &plots)?),
-            "w5" => ("W5 micro (callgrind)", w5()?),
+            "w5" => ("W5 micro (callgrind)", w5(&plots)?),
             _ => unreachable!("checked in parse"),
         };
         sections.push(section);
