@@ -193,6 +193,8 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 mod bounded;
+#[cfg(unix)]
+mod check;
 pub mod codec;
 mod database;
 mod dupfixed;
@@ -214,6 +216,8 @@ pub use database::{
     Database, DatabaseOpenOptions, DatabaseOpener, DatabaseStat, DefaultComparator, IntegerComparator,
     Unspecified,
 };
+#[cfg(unix)]
+pub use check::CheckReport;
 pub use dupfixed::FixedDuplicates;
 pub use env::{
     CommitOrAbort, CommitToken, CompactionOption, Env, EnvClosingEvent, EnvInfo, EnvOpenOptions, FlagSetMode,

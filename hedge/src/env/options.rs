@@ -220,6 +220,7 @@ impl<T: TlsUsage> EnvOpenOptions<T> {
         }
         let flags = if T::ENABLED { self.flags } else { self.flags | EnvFlags::NO_TLS };
         raw.open(&c_path, flags.bits(), 0o600)?;
+        refuse_truncated(&raw, &path)?;
         let closing = Arc::new(ClosingSignal::default());
         opened.insert(path.clone(), Arc::clone(&closing));
         let inner = EnvInner {
@@ -230,4 +231,29 @@ impl<T: TlsUsage> EnvOpenOptions<T> {
         };
         Ok(Env::from_inner(Arc::new(inner)))
     }
+}
+
+/// LMDB maps the data file and trusts its meta page: reading a page past the end of a
+/// truncated file faults (SIGBUS) instead of failing. Such a file is refused at open.
+#[cfg(unix)]
+fn refuse_truncated(raw: &RawEnv, path: &Path) -> Result<()> {
+    let pages = raw.info().me_last_pgno as u64 + 1;
+    let needed = pages * u64::from(raw.stat().ms_psize);
+    let actual = raw.clone_data_file()?.metadata()?.len();
+    if actual < needed {
+        return Err(Error::Io(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "{}: the data file is truncated: its meta page says {pages} pages ({needed} bytes), the file \
+                 has {actual} bytes; restore the environment from a copy",
+                path.display()
+            ),
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn refuse_truncated(_: &RawEnv, _: &Path) -> Result<()> {
+    Ok(())
 }

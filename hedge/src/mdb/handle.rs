@@ -393,6 +393,19 @@ impl RawTxn {
     }
 }
 
+impl RawTxn {
+    /// Compares two keys (`dup == false`) or two duplicates with the database's comparator,
+    /// as LMDB orders them.
+    pub(crate) fn compare(&self, dbi: ffi::MDB_dbi, dup: bool, a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+        let (a, b) = (val(a), val(b));
+        // SAFETY: live txn and dbi; both values outlive the call; LMDB only reads them.
+        let c = unsafe {
+            if dup { ffi::mdb_dcmp(self.as_ptr(), dbi, &a, &b) } else { ffi::mdb_cmp(self.as_ptr(), dbi, &a, &b) }
+        };
+        c.cmp(&0)
+    }
+}
+
 /// LMDB cannot reserve a value in a `DUP_SORT` database: a duplicate is a key of the sub-
 /// database, sorted by its bytes, which a reserved write fills in only after the put, so the
 /// order would silently break (lmdb.h forbids the flag there; mdb_put does not check).
