@@ -1,11 +1,22 @@
-//! [`Env::check`](crate::Env::check): an offline consistency check of an environment.
+//! [`Env::check`](crate::Env::check): a consistency check that walks every page of the data
+//! file with its own, defensive reader of LMDB's page format.
+//!
+//! LMDB trusts its pages: a damaged one can make it read garbage, return `MDB_CORRUPTED`
+//! late, or stop the process on an internal assertion. The check therefore never asks LMDB
+//! to follow a page: it reads pages from the file itself (through a read transaction that
+//! pins the snapshot, so no page of it can be reused meanwhile), validates every header,
+//! offset and size before using it, and only borrows LMDB's comparators (`mdb_cmp`,
+//! `mdb_dcmp`) to check the order of keys. Layout: 64-bit `pgno_t`, `MDB_DEVEL` off (the
+//! layout of the pinned build).
 
+use std::cmp::Ordering;
 use std::ffi::CString;
+use std::fs::File;
+use std::os::unix::fs::FileExt;
 
 use crate::Result;
-use crate::mdb::error::MdbError;
 use crate::mdb::ffi;
-use crate::mdb::handle::{RawCursor, RawEnv, RawTxn};
+use crate::mdb::handle::{RawEnv, RawTxn};
 
 /// What [`Env::check`](crate::Env::check) found.
 ///
@@ -22,11 +33,12 @@ use crate::mdb::handle::{RawCursor, RawEnv, RawTxn};
 pub struct CheckReport {
     /// Databases checked (the unnamed one and every named one).
     pub databases: usize,
-    /// Entries visited, over all databases.
+    /// Entries counted, over all databases (each duplicate of a `DUP_SORT` key counts).
     pub entries: u64,
-    /// Pages of the databases' trees (branch, leaf and overflow pages).
+    /// Pages of all the trees (branch, leaf and overflow pages of every database, of the
+    /// `DUP_SORT` sub-databases and of the free list's own tree).
     pub tree_pages: u64,
-    /// Pages in the free list.
+    /// Pages listed as free.
     pub free_pages: u64,
     /// The last page number in use, from the meta page.
     pub last_page: u64,
@@ -45,153 +57,664 @@ impl CheckReport {
     }
 }
 
+const HEADER: usize = 16;
+const NODE: usize = 8;
+const DB_RECORD: usize = 48;
 const NUM_METAS: u64 = 2;
+const MAGIC: u32 = 0xBEEF_C0DE;
+const P_BRANCH: u16 = 0x01;
+const P_LEAF: u16 = 0x02;
+const P_OVERFLOW: u16 = 0x04;
+const P_LEAF2: u16 = 0x20;
+const F_BIGDATA: u16 = 0x01;
+const F_SUBDATA: u16 = 0x02;
+const F_DUPDATA: u16 = 0x04;
+const P_INVALID: u64 = u64::MAX;
+/// Problems reported before the walk gives up on a damaged file.
+const MAX_PROBLEMS: usize = 100;
+
+fn u16_at(b: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes([b[at], b[at + 1]])
+}
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"))
+}
+
+fn u64_at(b: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"))
+}
+
+/// An `MDB_db` record: a tree's root and counters.
+#[derive(Clone, Copy, Debug)]
+struct DbRecord {
+    pad: u32,
+    flags: u16,
+    depth: u16,
+    branch: u64,
+    leaf: u64,
+    overflow: u64,
+    entries: u64,
+    root: u64,
+}
+
+impl DbRecord {
+    fn parse(b: &[u8]) -> DbRecord {
+        DbRecord {
+            pad: u32_at(b, 0),
+            flags: u16_at(b, 4),
+            depth: u16_at(b, 6),
+            branch: u64_at(b, 8),
+            leaf: u64_at(b, 16),
+            overflow: u64_at(b, 24),
+            entries: u64_at(b, 32),
+            root: u64_at(b, 40),
+        }
+    }
+}
+
+/// How keys of a tree are ordered.
+#[derive(Clone, Copy)]
+enum Order {
+    /// By the comparator LMDB has for this dbi (`dup`: of its duplicates).
+    Lmdb { dbi: ffi::MDB_dbi, dup: bool },
+    /// Native-endian integers (the free list's txn ids).
+    Integer,
+    /// Unknown (a named database LMDB could not open here): not checked.
+    Unchecked,
+}
+
+/// A tree's own page counts, found by the walk.
+#[derive(Default)]
+struct Counts {
+    branch: u64,
+    leaf: u64,
+    overflow: u64,
+    entries: u64,
+}
+
+struct Walker<'t> {
+    file: File,
+    txn: &'t RawTxn,
+    page_size: usize,
+    last_page: u64,
+    /// Pages the file holds (it may end before `last_page` when the last pages are free).
+    file_pages: u64,
+    /// Times each page was reached (trees and free list).
+    seen: Vec<u8>,
+    report: CheckReport,
+}
 
 pub(crate) fn run(env: &RawEnv) -> Result<CheckReport> {
-    let mut report = CheckReport::default();
-    let info = env.info();
-    let page_size = u64::from(env.stat().ms_psize);
-    report.last_page = info.me_last_pgno as u64;
-    let needed = (report.last_page + 1) * page_size;
-    let file_len = env.clone_data_file()?.metadata()?.len();
-    if file_len < needed {
-        report.problems.push(format!(
-            "the data file is truncated: the meta page says {} pages ({needed} bytes), the file has {file_len} bytes",
-            report.last_page + 1
-        ));
-        return Ok(report); // reading the missing pages would fault
-    }
     // SAFETY: a top-level read txn of this live env, ended below before the env can close
-    // (the caller borrows the env for the whole call).
+    // (the caller borrows the env for the whole call). It pins the snapshot: no page of it
+    // can be reused while the walk reads the file.
     let txn = unsafe { RawTxn::begin(env, None, ffi::MDB_RDONLY) }?;
-    let result = check_txn(&txn, &mut report);
+    let result = check(env, &txn);
     txn.abort();
-    result.map(|()| report)
+    result
 }
 
-fn check_txn(txn: &RawTxn, report: &mut CheckReport) -> Result<()> {
-    let main = txn.dbi_open(None, 0)?;
-    let mut databases: Vec<(String, ffi::MDB_dbi)> = vec![("the unnamed database".into(), main)];
-    let mut names = Vec::new();
-    {
-        let mut cursor = RawCursor::open(txn, main)?;
-        let mut op = ffi::MDB_FIRST;
-        loop {
-            match cursor.get(op, None) {
-                Ok(Some((key, _))) => names.push(key.to_vec()),
-                Ok(None) => break,
-                Err(e) => {
-                    report.problems.push(format!("listing the named databases: LMDB reports {e}"));
-                    break;
-                }
-            }
-            op = ffi::MDB_NEXT_NODUP;
+/// The snapshot's meta page: the free list's and the unnamed database's records and the
+/// last page in use; or what is wrong with the meta pages.
+fn snapshot_meta(
+    file: &File,
+    page_size: usize,
+    txn: &RawTxn,
+) -> std::result::Result<(DbRecord, DbRecord, u64), Vec<String>> {
+    let mut problems = Vec::new();
+    for m in 0..NUM_METAS {
+        let mut page = vec![0; page_size];
+        if file.read_exact_at(&mut page, m * page_size as u64).is_err() {
+            problems.push(format!("meta page {m} cannot be read: the file is too short"));
+            continue;
+        }
+        if u32_at(&page, HEADER) != MAGIC {
+            problems.push(format!("meta page {m} has no LMDB magic number"));
+            continue;
+        }
+        if u64_at(&page, HEADER + 128) == txn.id() as u64 {
+            let free = DbRecord::parse(&page[HEADER + 24..]);
+            let main = DbRecord::parse(&page[HEADER + 24 + DB_RECORD..]);
+            return Ok((free, main, u64_at(&page, HEADER + 120)));
         }
     }
-    for name in names {
-        let Ok(c_name) = CString::new(name.clone()) else { continue };
-        let shown = String::from_utf8_lossy(&name).into_owned();
-        match txn.dbi_open(Some(&c_name), 0) {
-            Ok(dbi) => databases.push((format!("database {shown:?}"), dbi)),
-            Err(MdbError::Incompatible) => {} // a plain key of the unnamed database
-            Err(MdbError::DbsFull) => report.problems.push(format!(
-                "database {shown:?} not checked: more named databases than the env's max_dbs; open it with a larger max_dbs"
-            )),
-            Err(e) => report.problems.push(format!("database {shown:?}: cannot be opened: {e}")),
+    problems.push(format!("no meta page has the txn id of the current snapshot ({})", txn.id()));
+    Err(problems)
+}
+
+fn walker<'t>(file: File, txn: &'t RawTxn, page_size: usize, last_page: u64, file_len: u64) -> Walker<'t> {
+    let mut seen = vec![0; last_page as usize + 1];
+    seen[0] = 1;
+    seen[1] = 1;
+    let report = CheckReport { last_page, ..CheckReport::default() };
+    Walker { file, txn, page_size, last_page, file_pages: file_len / page_size as u64, seen, report }
+}
+
+fn check(env: &RawEnv, txn: &RawTxn) -> Result<CheckReport> {
+    let file = env.clone_data_file()?;
+    let page_size = env.stat().ms_psize as usize;
+    let file_len = file.metadata()?.len();
+    let (free, main, last_page) = match snapshot_meta(&file, page_size, txn) {
+        Ok(meta) => meta,
+        Err(problems) => return Ok(CheckReport { problems, ..CheckReport::default() }),
+    };
+    let mut walker = walker(file, txn, page_size, last_page, file_len);
+    let main_dbi = txn.dbi_open(None, 0)?;
+    let entries = walker.tree(
+        "the unnamed database",
+        main,
+        Order::Lmdb { dbi: main_dbi, dup: false },
+        Some(main_dbi),
+        true,
+    );
+    walker.report.entries += entries;
+    walker.report.databases += 1;
+    walker.free_list(free);
+    walker.account();
+    Ok(walker.report)
+}
+
+/// For opening a data file shorter than its meta page's last page: LMDB leaves the file
+/// short when the last pages it allocated were freed before ever being written, which is
+/// sound; pages in use past the end are not (reading them would fault). Returns the first
+/// page in use past the end of the file, if any.
+pub(crate) fn first_used_page_past_the_end(env: &RawEnv) -> Result<Option<u64>> {
+    // SAFETY: as in `run`.
+    let txn = unsafe { RawTxn::begin(env, None, ffi::MDB_RDONLY) }?;
+    let result = (|| {
+        let file = env.clone_data_file()?;
+        let page_size = env.stat().ms_psize as usize;
+        let file_len = file.metadata()?.len();
+        let Ok((free, _, last_page)) = snapshot_meta(&file, page_size, &txn) else { return Ok(Some(0)) };
+        let mut walker = walker(file, &txn, page_size, last_page, file_len);
+        let file_pages = walker.file_pages;
+        walker.free_list(free);
+        if !walker.report.is_ok() {
+            return Ok(Some(file_pages));
+        }
+        Ok((file_pages..=last_page).find(|&p| walker.seen[p as usize] == 0))
+    })();
+    txn.abort();
+    result
+}
+
+impl Walker<'_> {
+    fn problem(&mut self, text: String) {
+        if self.report.problems.len() < MAX_PROBLEMS {
+            self.report.problems.push(text);
         }
     }
-    let mut any_dupsort = false;
-    for (name, dbi) in &databases {
-        any_dupsort |= check_database(txn, name, *dbi, report)?;
+
+    fn giving_up(&self) -> bool {
+        self.report.problems.len() >= MAX_PROBLEMS
     }
-    report.databases = databases.len();
-    check_free_list(txn, report)?;
-    if any_dupsort {
-        // Sub-databases of DUP_SORT keys have pages that LMDB's API does not count.
-    } else if report.problems.is_empty() {
-        let accounted = NUM_METAS + report.tree_pages + report.free_pages;
-        if accounted != report.last_page + 1 {
-            report.problems.push(format!(
-                "page accounting: {} tree pages + {} free pages + {NUM_METAS} meta pages = {accounted}, but pages \
-                 0..={} are in use: pages are leaked or used twice",
-                report.tree_pages, report.free_pages, report.last_page
+
+    /// Reads page `pgno` (and `extra` following pages), marking them reached.
+    fn read(&mut self, what: &str, pgno: u64, pages: u64) -> Option<Vec<u8>> {
+        if pgno < NUM_METAS || pgno.checked_add(pages).is_none_or(|end| end - 1 > self.last_page) {
+            self.problem(format!(
+                "{what}: page {pgno} (+{pages}) is outside the file's pages 2..={}",
+                self.last_page
             ));
+            return None;
         }
+        self.mark(what, pgno, pages);
+        if pgno + pages > self.file_pages {
+            self.problem(format!(
+                "{what}: page {} is past the end of the data file ({} pages): the file is truncated",
+                (pgno + pages - 1).max(self.file_pages),
+                self.file_pages
+            ));
+            return None;
+        }
+        let mut buf = vec![0; self.page_size];
+        if let Err(e) = self.file.read_exact_at(&mut buf, pgno * self.page_size as u64) {
+            self.problem(format!("{what}: page {pgno} cannot be read: {e}"));
+            return None;
+        }
+        if u64_at(&buf, 0) != pgno {
+            self.problem(format!("{what}: page {pgno} says it is page {}", u64_at(&buf, 0)));
+            return None;
+        }
+        Some(buf)
     }
-    Ok(())
-}
 
-/// Walks one database in order; returns whether it is DUP_SORT.
-fn check_database(txn: &RawTxn, name: &str, dbi: ffi::MDB_dbi, report: &mut CheckReport) -> Result<bool> {
-    let dupsort = txn.dbi_flags(dbi)? & ffi::MDB_DUPSORT != 0;
-    let stat = txn.stat(dbi)?;
-    report.tree_pages += (stat.ms_branch_pages + stat.ms_leaf_pages + stat.ms_overflow_pages) as u64;
-    let mut cursor = RawCursor::open(txn, dbi)?;
-    let mut previous: Option<(&[u8], &[u8])> = None;
-    let mut count = 0u64;
-    let mut op = ffi::MDB_FIRST;
-    loop {
-        let (key, value) = match cursor.get(op, None) {
-            Ok(Some(entry)) => entry,
-            Ok(None) => break,
-            Err(e) => {
-                report.problems.push(format!("{name}: LMDB reports {e} after {count} entries"));
-                break;
-            }
-        };
-        // Read both ends of the value: its pages exist (LMDB checked their numbers).
-        std::hint::black_box((value.first(), value.last()));
-        if let Some((pk, pv)) = previous {
-            let by_key = txn.compare(dbi, false, pk, key);
-            let ordered = match by_key {
-                std::cmp::Ordering::Less => true,
-                std::cmp::Ordering::Equal => dupsort && txn.compare(dbi, true, pv, value).is_lt(),
-                std::cmp::Ordering::Greater => false,
-            };
-            if !ordered {
-                report.problems.push(format!(
-                    "{name}: entry {count} is out of order (key {:02x?} after {:02x?})",
-                    &key[..key.len().min(16)],
-                    &pk[..pk.len().min(16)]
+    /// Checks the overflow run at `first` holding a `size`-byte value and marks its pages;
+    /// returns its length in pages (0 if unreadable). A run may be longer than the value
+    /// needs: LMDB overwrites a value in place with a shorter one without shrinking its run.
+    fn overflow_run(&mut self, what: &str, first: u64, size: usize) -> u64 {
+        let Some(head) = self.read(what, first, 1) else { return 0 };
+        let needed = (HEADER + size).div_ceil(self.page_size) as u64;
+        let run = u32_at(&head, 12) as u64;
+        if u16_at(&head, 10) & P_OVERFLOW == 0 || run < needed {
+            self.problem(format!(
+                "{what}: page {first} should start an overflow run of at least {needed} pages for a {size}-byte value"
+            ));
+            return 1;
+        }
+        if run > 1 {
+            self.mark(what, first + 1, run - 1);
+            if first + run > self.file_pages {
+                self.problem(format!(
+                    "{what}: the overflow run at page {first} ends past the end of the data file: truncated"
                 ));
             }
         }
-        previous = Some((key, value));
-        count += 1;
-        op = ffi::MDB_NEXT;
+        run
     }
-    if count != stat.ms_entries as u64 {
-        report.problems.push(format!("{name}: {count} entries visited, but its header counts {}", stat.ms_entries));
-    }
-    report.entries += count;
-    Ok(dupsort)
-}
 
-/// Counts the free list's pages (LMDB's free database: values are page-number lists, a
-/// count followed by that many page numbers).
-fn check_free_list(txn: &RawTxn, report: &mut CheckReport) -> Result<()> {
-    const FREE_DBI: ffi::MDB_dbi = 0;
-    let word = std::mem::size_of::<usize>();
-    let stat = txn.stat(FREE_DBI)?;
-    report.tree_pages += (stat.ms_branch_pages + stat.ms_leaf_pages + stat.ms_overflow_pages) as u64;
-    let mut cursor = RawCursor::open(txn, FREE_DBI)?;
-    let mut op = ffi::MDB_FIRST;
-    loop {
-        match cursor.get(op, None) {
-            Ok(Some((_, ids))) => {
-                let n = ids.get(..word).map(|w| usize::from_ne_bytes(w.try_into().expect("one word")));
-                match n {
-                    Some(n) if ids.len() == (n + 1) * word => report.free_pages += n as u64,
-                    _ => report.problems.push(format!("free list: a record of {} bytes is not a page list", ids.len())),
-                }
-            }
-            Ok(None) => break,
-            Err(e) => {
-                report.problems.push(format!("free list: LMDB reports {e}"));
-                break;
+    /// Marks `count` pages from `pgno` as reached (no read), reporting any used twice.
+    fn mark(&mut self, what: &str, pgno: u64, count: u64) {
+        if pgno.checked_add(count).is_none_or(|end| end - 1 > self.last_page) {
+            self.problem(format!(
+                "{what}: pages {pgno}..{} run past the file's last page {}",
+                pgno.saturating_add(count),
+                self.last_page
+            ));
+            return;
+        }
+        for p in pgno..pgno + count {
+            self.seen[p as usize] = self.seen[p as usize].saturating_add(1);
+            if self.seen[p as usize] == 2 {
+                self.problem(format!("{what}: page {p} is used twice"));
             }
         }
-        op = ffi::MDB_NEXT;
     }
-    Ok(())
+
+    fn compare(&self, order: Order, a: &[u8], b: &[u8]) -> Option<Ordering> {
+        match order {
+            Order::Lmdb { dbi, dup } => Some(self.txn.compare(dbi, dup, a, b)),
+            Order::Integer if a.len() == 8 && b.len() == 8 => Some(u64_at(a, 0).cmp(&u64_at(b, 0))),
+            Order::Integer | Order::Unchecked => None,
+        }
+    }
+
+    /// Checks that `key` comes after `last` (strictly), then makes it the last one.
+    fn in_order(&mut self, what: &str, order: Order, last: &mut Option<Vec<u8>>, key: &[u8]) {
+        let out_of_order = last
+            .as_deref()
+            .is_some_and(|previous| self.compare(order, previous, key).is_some_and(|o| o != Ordering::Less));
+        if let (true, Some(previous)) = (out_of_order, last.as_deref()) {
+            self.problem(format!(
+                "{what}: key {:02x?} is not after {:02x?}: out of order",
+                &key[..key.len().min(16)],
+                &previous[..previous.len().min(16)]
+            ));
+        }
+        *last = Some(key.to_vec());
+    }
+
+    /// Walks one tree and compares what it found with the tree's record.
+    fn tree(&mut self, what: &str, db: DbRecord, order: Order, dbi: Option<ffi::MDB_dbi>, main: bool) -> u64 {
+        let mut counts = Counts::default();
+        if db.root == P_INVALID {
+            if db.branch + db.leaf + db.overflow + db.entries != 0 || db.depth != 0 {
+                self.problem(format!("{what}: empty, but its record counts pages or entries"));
+            }
+            return 0;
+        }
+        let mut last = None;
+        self.walk(what, db, order, dbi, main, db.root, 1, &mut last, &mut counts);
+        for (name, found, recorded) in [
+            ("branch pages", counts.branch, db.branch),
+            ("leaf pages", counts.leaf, db.leaf),
+            ("overflow pages", counts.overflow, db.overflow),
+            ("entries", counts.entries, db.entries),
+        ] {
+            if found != recorded && !self.giving_up() {
+                self.problem(format!("{what}: {found} {name} found, its record says {recorded}"));
+            }
+        }
+        self.report.tree_pages += counts.branch + counts.leaf + counts.overflow;
+        counts.entries
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn walk(
+        &mut self,
+        what: &str,
+        db: DbRecord,
+        order: Order,
+        dbi: Option<ffi::MDB_dbi>,
+        main: bool,
+        pgno: u64,
+        depth: u16,
+        last: &mut Option<Vec<u8>>,
+        counts: &mut Counts,
+    ) {
+        if self.giving_up() {
+            return;
+        }
+        let Some(page) = self.read(what, pgno, 1) else { return };
+        let flags = u16_at(&page, 10);
+        let (lower, upper) = (u16_at(&page, 12) as usize, u16_at(&page, 14) as usize);
+        if lower < HEADER || lower > upper || upper > self.page_size {
+            self.problem(format!("{what}: page {pgno} has bounds {lower}..{upper} outside the page"));
+            return;
+        }
+        let n = (lower - HEADER) / 2;
+        if flags & P_BRANCH != 0 {
+            counts.branch += 1;
+            if depth >= db.depth || n == 0 {
+                self.problem(format!(
+                    "{what}: branch page {pgno} at depth {depth} of {} with {n} keys",
+                    db.depth
+                ));
+                return;
+            }
+            let mut separators = None;
+            for i in 0..n {
+                let Some((node_flags, key, lo_hi)) = self.node(what, pgno, &page, i, upper) else { return };
+                let child = lo_hi as u64 | (node_flags as u64) << 32;
+                if i > 0 {
+                    // The first node's key is empty by design; the others separate children.
+                    let key = key.to_vec();
+                    self.in_order(&format!("{what}, branch page {pgno}"), order, &mut separators, &key);
+                }
+                self.walk(what, db, order, dbi, main, child, depth + 1, last, counts);
+            }
+        } else if flags & P_LEAF2 != 0 {
+            counts.leaf += 1;
+            let size = db.pad as usize;
+            if depth != db.depth || size == 0 || HEADER + n * size > self.page_size {
+                self.problem(format!("{what}: fixed-size leaf page {pgno} is inconsistent"));
+                return;
+            }
+            for i in 0..n {
+                let key = page[HEADER + i * size..HEADER + (i + 1) * size].to_vec();
+                self.in_order(what, order, last, &key);
+            }
+            counts.entries += n as u64;
+        } else if flags & P_LEAF != 0 {
+            counts.leaf += 1;
+            if depth != db.depth {
+                self.problem(format!(
+                    "{what}: leaf page {pgno} at depth {depth}, the tree's depth is {}",
+                    db.depth
+                ));
+            }
+            for i in 0..n {
+                let Some((node_flags, key, size)) = self.node(what, pgno, &page, i, upper) else { return };
+                let key = key.to_vec();
+                self.in_order(what, order, last, &key);
+                let data_at = self.node_offset(&page, i) + NODE + key.len();
+                self.leaf_data(
+                    what,
+                    db,
+                    dbi,
+                    main,
+                    pgno,
+                    &page,
+                    data_at,
+                    node_flags,
+                    &key,
+                    size as usize,
+                    counts,
+                );
+            }
+        } else {
+            self.problem(format!(
+                "{what}: page {pgno} is neither a branch nor a leaf page (flags {flags:#x})"
+            ));
+        }
+    }
+
+    fn node_offset(&self, page: &[u8], i: usize) -> usize {
+        u16_at(page, HEADER + 2 * i) as usize
+    }
+
+    /// Node `i` of a page: its flags, key and `lo | hi << 16` field, all bounds-checked.
+    fn node<'p>(
+        &mut self,
+        what: &str,
+        pgno: u64,
+        page: &'p [u8],
+        i: usize,
+        upper: usize,
+    ) -> Option<(u16, &'p [u8], u32)> {
+        let at = self.node_offset(page, i);
+        if at < upper || at + NODE > page.len() {
+            self.problem(format!(
+                "{what}: page {pgno}, node {i} at offset {at} is outside the page's node area"
+            ));
+            return None;
+        }
+        let (lo, hi, flags, ksize) =
+            (u16_at(page, at), u16_at(page, at + 2), u16_at(page, at + 4), u16_at(page, at + 6));
+        let key_end = at + NODE + ksize as usize;
+        if key_end > page.len() {
+            self.problem(format!("{what}: page {pgno}, node {i}: its {ksize}-byte key runs past the page"));
+            return None;
+        }
+        Some((flags, &page[at + NODE..key_end], lo as u32 | (hi as u32) << 16))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn leaf_data(
+        &mut self,
+        what: &str,
+        db: DbRecord,
+        dbi: Option<ffi::MDB_dbi>,
+        main: bool,
+        pgno: u64,
+        page: &[u8],
+        at: usize,
+        flags: u16,
+        key: &[u8],
+        size: usize,
+        counts: &mut Counts,
+    ) {
+        let inline = if flags & F_BIGDATA != 0 { 8 } else { size };
+        if at + inline > page.len() {
+            self.problem(format!(
+                "{what}: page {pgno}: the value of key {:02x?} runs past the page",
+                &key[..key.len().min(16)]
+            ));
+            return;
+        }
+        let data = &page[at..at + inline];
+        if flags & F_BIGDATA != 0 {
+            counts.overflow += self.overflow_run(what, u64_at(data, 0), size);
+            counts.entries += 1;
+        } else if flags & F_SUBDATA != 0 && flags & F_DUPDATA == 0 {
+            // A named database (only in the unnamed one).
+            if !main || size != DB_RECORD {
+                self.problem(format!("{what}: page {pgno}: a sub-database record where none can be"));
+                return;
+            }
+            counts.entries += 1;
+            let name = format!("database {:?}", String::from_utf8_lossy(key));
+            let record = DbRecord::parse(data);
+            let order = match CString::new(key).ok().and_then(|c| self.txn.dbi_open(Some(&c), 0).ok()) {
+                Some(dbi) => Order::Lmdb { dbi, dup: false },
+                None => Order::Unchecked,
+            };
+            let named_dbi = match order {
+                Order::Lmdb { dbi, .. } => Some(dbi),
+                _ => None,
+            };
+            let entries = self.tree(&name, record, order, named_dbi, false);
+            self.report.entries += entries;
+            self.report.databases += 1;
+        } else if flags & F_DUPDATA != 0 && flags & F_SUBDATA != 0 {
+            // The duplicates of a key, in a sub-database.
+            let order = dbi.map_or(Order::Unchecked, |dbi| Order::Lmdb { dbi, dup: true });
+            let sub = format!("{what}, duplicates of {:02x?}", &key[..key.len().min(16)]);
+            counts.entries += self.tree(&sub, DbRecord::parse(data), order, None, false);
+        } else if flags & F_DUPDATA != 0 {
+            // The duplicates of a key, in a sub-page inside the node.
+            counts.entries += self.sub_page(what, db, dbi, pgno, data);
+        } else {
+            counts.entries += 1;
+        }
+    }
+
+    /// The duplicates in a sub-page; returns how many.
+    fn sub_page(
+        &mut self,
+        what: &str,
+        db: DbRecord,
+        dbi: Option<ffi::MDB_dbi>,
+        pgno: u64,
+        sub: &[u8],
+    ) -> u64 {
+        let order = dbi.map_or(Order::Unchecked, |dbi| Order::Lmdb { dbi, dup: true });
+        let bad = |w: &mut Self| w.problem(format!("{what}: page {pgno}: a malformed duplicates sub-page"));
+        if sub.len() < HEADER {
+            bad(self);
+            return 0;
+        }
+        let (flags, lower, upper) = (u16_at(sub, 10), u16_at(sub, 12) as usize, u16_at(sub, 14) as usize);
+        if lower < HEADER || lower > upper || upper > sub.len() {
+            bad(self);
+            return 0;
+        }
+        let n = (lower - HEADER) / 2;
+        let mut last = None;
+        if flags & P_LEAF2 != 0 {
+            let size = u16_at(sub, 8) as usize;
+            if size == 0 || HEADER + n * size > sub.len() || (db.flags as u32 & ffi::MDB_DUPFIXED) == 0 {
+                bad(self);
+                return 0;
+            }
+            for i in 0..n {
+                let value = sub[HEADER + i * size..HEADER + (i + 1) * size].to_vec();
+                self.in_order(what, order, &mut last, &value);
+            }
+        } else {
+            for i in 0..n {
+                let Some((_, value, _)) = self.node(what, pgno, sub, i, upper) else { return i as u64 };
+                let value = value.to_vec();
+                self.in_order(what, order, &mut last, &value);
+            }
+        }
+        n as u64
+    }
+
+    /// The free list: a tree keyed by txn id whose values list page numbers.
+    fn free_list(&mut self, free: DbRecord) {
+        let mut lists = Vec::new();
+        self.collect_free(free, &mut lists);
+        for (txn, ids) in lists {
+            if ids.len() < 8 || ids.len() % 8 != 0 || u64_at(&ids, 0) as usize != ids.len() / 8 - 1 {
+                self.problem(format!(
+                    "free list of txn {txn}: a record of {} bytes is not a page list",
+                    ids.len()
+                ));
+                continue;
+            }
+            for k in 1..ids.len() / 8 {
+                let p = u64_at(&ids, k * 8);
+                if p < NUM_METAS || p > self.last_page {
+                    self.problem(format!("free list of txn {txn}: page {p} is outside the file"));
+                    continue;
+                }
+                self.seen[p as usize] = self.seen[p as usize].saturating_add(1);
+                if self.seen[p as usize] == 2 {
+                    self.problem(format!("free list of txn {txn}: page {p} is free and in use"));
+                }
+                self.report.free_pages += 1;
+            }
+        }
+    }
+
+    /// Walks the free list's tree (keys: txn ids) and returns its values.
+    fn collect_free(&mut self, free: DbRecord, lists: &mut Vec<(u64, Vec<u8>)>) {
+        if free.root == P_INVALID {
+            return;
+        }
+        let mut counts = Counts::default();
+        let mut stack = vec![(free.root, 1u16)];
+        let mut last: Option<Vec<u8>> = None;
+        while let Some((pgno, depth)) = stack.pop() {
+            if self.giving_up() {
+                return;
+            }
+            let Some(page) = self.read("the free list", pgno, 1) else { continue };
+            let (flags, lower, upper) =
+                (u16_at(&page, 10), u16_at(&page, 12) as usize, u16_at(&page, 14) as usize);
+            if lower < HEADER || lower > upper || upper > self.page_size {
+                self.problem(format!(
+                    "the free list: page {pgno} has bounds {lower}..{upper} outside the page"
+                ));
+                continue;
+            }
+            let n = (lower - HEADER) / 2;
+            if flags & P_BRANCH != 0 {
+                counts.branch += 1;
+                // Children in reverse so that they are visited in key order.
+                for i in (0..n).rev() {
+                    let Some((node_flags, _, lo_hi)) = self.node("the free list", pgno, &page, i, upper)
+                    else {
+                        break;
+                    };
+                    stack.push((lo_hi as u64 | (node_flags as u64) << 32, depth + 1));
+                }
+            } else if flags & P_LEAF != 0 {
+                counts.leaf += 1;
+                for i in 0..n {
+                    let Some((node_flags, key, size)) = self.node("the free list", pgno, &page, i, upper)
+                    else {
+                        break;
+                    };
+                    let key = key.to_vec();
+                    self.in_order("the free list", Order::Integer, &mut last, &key);
+                    let at = self.node_offset(&page, i) + NODE + key.len();
+                    let txn = if key.len() == 8 { u64_at(&key, 0) } else { 0 };
+                    if node_flags & F_BIGDATA != 0 {
+                        if at + 8 > page.len() {
+                            self.problem(format!("the free list: page {pgno}: a value runs past the page"));
+                            continue;
+                        }
+                        let first = u64_at(&page, at);
+                        let run = self.overflow_run("the free list", first, size as usize);
+                        counts.overflow += run;
+                        if run > 0 {
+                            let mut ids = vec![0; size as usize];
+                            if self
+                                .file
+                                .read_exact_at(&mut ids, first * self.page_size as u64 + HEADER as u64)
+                                .is_ok()
+                            {
+                                lists.push((txn, ids));
+                            }
+                        }
+                    } else if at + size as usize <= page.len() {
+                        lists.push((txn, page[at..at + size as usize].to_vec()));
+                    } else {
+                        self.problem(format!("the free list: page {pgno}: a value runs past the page"));
+                    }
+                    counts.entries += 1;
+                }
+            } else {
+                self.problem(format!("the free list: page {pgno} is neither a branch nor a leaf page"));
+            }
+        }
+        for (name, found, recorded) in [
+            ("branch pages", counts.branch, free.branch),
+            ("leaf pages", counts.leaf, free.leaf),
+            ("overflow pages", counts.overflow, free.overflow),
+            ("entries", counts.entries, free.entries),
+        ] {
+            if found != recorded && !self.giving_up() {
+                self.problem(format!("the free list: {found} {name} found, its record says {recorded}"));
+            }
+        }
+        self.report.tree_pages += counts.branch + counts.leaf + counts.overflow;
+    }
+
+    /// Every page is reached exactly once (duplicates were reported as they were found).
+    fn account(&mut self) {
+        if self.giving_up() {
+            return;
+        }
+        let unreached: Vec<u64> = (0..=self.last_page).filter(|&p| self.seen[p as usize] == 0).collect();
+        if let Some(&first) = unreached.first() {
+            self.problem(format!(
+                "{} pages are in no tree and not free (leaked), the first is page {first}",
+                unreached.len()
+            ));
+        }
+    }
 }

@@ -212,12 +212,12 @@ pub use heed_traits::{BoxedError, BytesDecode, BytesEncode, Comparator, Lexicogr
 pub use heed_types as types;
 
 pub use bounded::{RoPrefix, RoRange, RoRevPrefix, RoRevRange, RwPrefix, RwRange, RwRevPrefix, RwRevRange};
+#[cfg(unix)]
+pub use check::CheckReport;
 pub use database::{
     Database, DatabaseOpenOptions, DatabaseOpener, DatabaseStat, DefaultComparator, IntegerComparator,
     Unspecified,
 };
-#[cfg(unix)]
-pub use check::CheckReport;
 pub use dupfixed::FixedDuplicates;
 pub use env::{
     CommitOrAbort, CommitToken, CompactionOption, Env, EnvClosingEvent, EnvInfo, EnvOpenOptions, FlagSetMode,

@@ -46,7 +46,7 @@ fn key(txn: u64, i: u64) -> String {
 
 /// The value entry `i` of txn `txn` holds: every fifth one is an overflow value.
 fn value(txn: u64, i: u64) -> Vec<u8> {
-    let len = if i % 5 == 0 { 9000 + (i as usize % 7) } else { 64 };
+    let len = if i.is_multiple_of(5) { 9000 + (i as usize % 7) } else { 64 };
     let seed = mix(txn << 16 | i);
     (0..len).map(|j| (seed >> (j % 8 * 8)) as u8 ^ j as u8).collect()
 }
@@ -70,14 +70,17 @@ fn crash_child() {
         let mut wtxn = env.write_txn().unwrap();
         for i in 0..PER_TXN {
             let v = value(next, i);
-            if i % 3 == 0 {
-                db.put_reserved(&mut wtxn, &key(next, i), v.len(), |space| std::io::Write::write_all(space, &v)).unwrap();
+            if i.is_multiple_of(3) {
+                db.put_reserved(&mut wtxn, &key(next, i), v.len(), |space| {
+                    std::io::Write::write_all(space, &v)
+                })
+                .unwrap();
             } else {
                 db.put(&mut wtxn, &key(next, i), &v).unwrap();
             }
         }
         db.put(&mut wtxn, "last", &next.to_be_bytes()).unwrap();
-        if next % 2 == 0 && hedge::PATCHED_LMDB {
+        if next.is_multiple_of(2) && hedge::PATCHED_LMDB {
             // Nested readers of the uncommitted txn, on threads, while the parent waits.
             let readers: Vec<_> = (0..3).map(|_| wtxn.nested_read_txn().unwrap()).collect();
             println!("readers {next}");
@@ -85,7 +88,10 @@ fn crash_child() {
                 for r in readers {
                     s.spawn(move || {
                         for i in 0..PER_TXN {
-                            assert_eq!(db.get(&r, &key(next, i)).unwrap().map(<[u8]>::len), Some(value(next, i).len()));
+                            assert_eq!(
+                                db.get(&r, &key(next, i)).unwrap().map(<[u8]>::len),
+                                Some(value(next, i).len())
+                            );
                         }
                     });
                 }
@@ -162,8 +168,14 @@ fn sigkill_at_random_points_keeps_every_acknowledged_commit_and_nothing_else() {
             let (env, db) = open(dir.path(), mode);
             let rtxn = env.read_txn().unwrap();
             let last = last_committed(&db, &rtxn);
-            assert!(last >= acked, "{mode}, kill {k} {what}: txn {acked} was acknowledged, only {last} is there");
-            assert!(last <= acked + 1, "{mode}, kill {k} {what}: {last} committed but only {acked} acknowledged");
+            assert!(
+                last >= acked,
+                "{mode}, kill {k} {what}: txn {acked} was acknowledged, only {last} is there"
+            );
+            assert!(
+                last <= acked + 1,
+                "{mode}, kill {k} {what}: {last} committed but only {acked} acknowledged"
+            );
             // Every committed txn is there in full, and nothing of a later one.
             let mut count = 0;
             for entry in db.iter(&rtxn).unwrap() {

@@ -125,7 +125,10 @@ fn run_level(
             Op::DeleteRange { from, to } => {
                 let (a, b) = (key(from.min(to)), key(from.max(to)));
                 let range = (Bound::Included(&a[..]), Bound::Excluded(&b[..]));
-                let gone: Vec<Vec<u8>> = model.range::<Vec<u8>, _>((Bound::Included(&a), Bound::Excluded(&b))).map(|(k, _)| k.clone()).collect();
+                let gone: Vec<Vec<u8>> = model
+                    .range::<Vec<u8>, _>((Bound::Included(&a), Bound::Excluded(&b)))
+                    .map(|(k, _)| k.clone())
+                    .collect();
                 prop_assert_eq!(db.delete_range(txn, &range).unwrap(), gone.len());
                 for k in gone {
                     model.remove(&k);
@@ -162,7 +165,10 @@ fn run_level(
                 }
             }
             Op::Get { key: k } => {
-                prop_assert_eq!(db.get(txn, &key(k)).unwrap().map(<[u8]>::to_vec), model.get(&key(k)).cloned());
+                prop_assert_eq!(
+                    db.get(txn, &key(k)).unwrap().map(<[u8]>::to_vec),
+                    model.get(&key(k)).cloned()
+                );
             }
             Op::NestedBegin => {
                 let snapshot = model.clone();
@@ -243,7 +249,10 @@ fn random_operation_sequences_match_the_model() {
     let cases = std::env::var("HEDGE_MODEL_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(1500);
     let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
     let result = runner.run(&prop::collection::vec(op(), 1..60), |ops| run_sequence(&ops));
-    println!("{cases} sequences, {} operations executed against hedge and the model", OPERATIONS.load(Ordering::Relaxed));
+    println!(
+        "{cases} sequences, {} operations executed against hedge and the model",
+        OPERATIONS.load(Ordering::Relaxed)
+    );
     result.unwrap();
 }
 
@@ -253,7 +262,12 @@ fn one_transaction_past_the_dirty_list_limit_spills_and_still_matches() {
     let ops: Vec<Op> = (0..3000u32)
         .map(|i| Op::Put { key: i as u16, len: 5000 + (i as usize % 97), fill: i as u8 })
         .chain([Op::ReadNested { on_thread: true }, Op::NestedBegin])
-        .chain((0..1500u32).map(|i| Op::Reserve { key: (i * 2) as u16, len: 9000, fill: i as u8, short: i % 9 == 0 }))
+        .chain((0..1500u32).map(|i| Op::Reserve {
+            key: (i * 2) as u16,
+            len: 9000,
+            fill: i as u8,
+            short: i % 9 == 0,
+        }))
         .chain([Op::ReadNested { on_thread: false }, Op::NestedEnd { commit: true }, Op::Commit, Op::Reopen])
         .collect();
     run_sequence(&ops).unwrap();

@@ -57,7 +57,7 @@ fn threads_drop_nested_readers_at_random_while_the_owner_waits() {
                                     assert_eq!(db.get(&reader, &k).unwrap(), Some(model_ref[k as usize]));
                                     n += 1;
                                 }
-                                if seed % 7 == 0 {
+                                if seed.is_multiple_of(7) {
                                     std::thread::yield_now();
                                 }
                                 drop(reader);

@@ -234,23 +234,28 @@ impl<T: TlsUsage> EnvOpenOptions<T> {
 }
 
 /// LMDB maps the data file and trusts its meta page: reading a page past the end of a
-/// truncated file faults (SIGBUS) instead of failing. Such a file is refused at open.
+/// truncated file faults (SIGBUS) instead of failing. A file shorter than its meta page says
+/// is refused at open, unless every page past its end is free (LMDB leaves the file short
+/// when the last pages it allocated were freed before being written).
 #[cfg(unix)]
 fn refuse_truncated(raw: &RawEnv, path: &Path) -> Result<()> {
     let pages = raw.info().me_last_pgno as u64 + 1;
     let needed = pages * u64::from(raw.stat().ms_psize);
     let actual = raw.clone_data_file()?.metadata()?.len();
-    if actual < needed {
-        return Err(Error::Io(io::Error::new(
+    if actual >= needed {
+        return Ok(());
+    }
+    match crate::check::first_used_page_past_the_end(raw)? {
+        None => Ok(()),
+        Some(page) => Err(Error::Io(io::Error::new(
             io::ErrorKind::InvalidData,
             format!(
-                "{}: the data file is truncated: its meta page says {pages} pages ({needed} bytes), the file \
-                 has {actual} bytes; restore the environment from a copy",
+                "{}: the data file is truncated: it has {actual} bytes, but page {page} and others up to \
+                 {pages} pages ({needed} bytes) are in use; restore the environment from a copy",
                 path.display()
             ),
-        )));
+        ))),
     }
-    Ok(())
 }
 
 #[cfg(not(unix))]

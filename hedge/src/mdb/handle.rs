@@ -400,7 +400,11 @@ impl RawTxn {
         let (a, b) = (val(a), val(b));
         // SAFETY: live txn and dbi; both values outlive the call; LMDB only reads them.
         let c = unsafe {
-            if dup { ffi::mdb_dcmp(self.as_ptr(), dbi, &a, &b) } else { ffi::mdb_cmp(self.as_ptr(), dbi, &a, &b) }
+            if dup {
+                ffi::mdb_dcmp(self.as_ptr(), dbi, &a, &b)
+            } else {
+                ffi::mdb_cmp(self.as_ptr(), dbi, &a, &b)
+            }
         };
         c.cmp(&0)
     }
