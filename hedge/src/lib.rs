@@ -11,6 +11,10 @@
 //! [`Database::count_duplicates`], and `MDB_MULTIPLE`/`MDB_GET_MULTIPLE` for `DUP_FIXED`
 //! databases ([`Database::put_fixed_duplicates`], [`Database::fixed_duplicates`]).
 //!
+//! [`ParallelReader`] (feature `parallel`, on by default) reads an uncommitted write
+//! transaction from a whole rayon pool at once; [`Env::check`] walks every page of an
+//! environment and reports inconsistencies LMDB itself would not notice (or would abort on).
+//!
 //! The feature `pristine-lmdb` links upstream LMDB without the patches instead
 //! ([`PATCHED_LMDB`] says which one is linked), for comparisons.
 //!
