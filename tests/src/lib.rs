@@ -305,3 +305,143 @@ pub fn nested_readers_available(wtxn: &hedge::RwTxn) -> bool {
         }
     }
 }
+
+/// The driver shared by the differential model tests (`tests/model_*.rs`): each test brings
+/// its operations, its model type and how one transaction level runs them; the driver runs
+/// sequences of levels (commit, abort, reopen), nested levels and nested-reader checks, and
+/// compares hedge with the model after every step that ends a transaction.
+pub mod model {
+    use std::fmt::Debug;
+    use std::path::Path;
+
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestCaseError, TestRunner};
+
+    /// The database every model test uses: raw bytes in, raw bytes out.
+    pub type Db = hedge::Database<'static, hedge::types::Bytes, hedge::types::Bytes>;
+
+    /// How a transaction level ended.
+    pub enum End {
+        Commit,
+        Abort,
+        /// Commit, then close and reopen the env (top level only).
+        Reopen,
+        /// The operations ran out.
+        Exhausted,
+    }
+
+    /// Runs the operations of one level (`models.last()` is its model) until it ends.
+    pub type RunLevel<M, Op> = fn(
+        &Harness<M, Op>,
+        &hedge::Env,
+        &Db,
+        &mut hedge::RwTxn,
+        &mut Vec<M>,
+        &mut std::slice::Iter<Op>,
+        bool,
+    ) -> Result<End, TestCaseError>;
+
+    /// One model test: how to open its env, read its whole state, and run a level.
+    pub struct Harness<M, Op> {
+        pub open: fn(&Path) -> (hedge::Env, Db),
+        pub contents: fn(&Db, &hedge::RoTxn) -> M,
+        pub run_level: RunLevel<M, Op>,
+    }
+
+    impl<M: Clone + PartialEq + Debug + Default + Send, Op: Debug> Harness<M, Op> {
+        /// A nested write txn of `txn` running the next operations; its model is a copy of
+        /// the parent's, kept on commit and dropped on abort.
+        pub fn nested(
+            &self,
+            env: &hedge::Env,
+            db: &Db,
+            txn: &mut hedge::RwTxn,
+            models: &mut Vec<M>,
+            ops: &mut std::slice::Iter<Op>,
+        ) -> Result<(), TestCaseError> {
+            models.push(models.last().expect("a parent model").clone());
+            let mut child = env.nested_write_txn(txn).unwrap();
+            match (self.run_level)(self, env, db, &mut child, models, ops, true)? {
+                End::Commit => {
+                    child.commit().unwrap();
+                    let committed = models.pop().unwrap();
+                    *models.last_mut().unwrap() = committed;
+                }
+                End::Abort | End::Exhausted | End::Reopen => {
+                    child.abort();
+                    models.pop();
+                }
+            }
+            prop_assert_eq!(&(self.contents)(db, txn), models.last().unwrap());
+            Ok(())
+        }
+
+        /// A nested reader of `txn` reads everything (on another thread if asked) and must
+        /// see `expected`; skipped on upstream LMDB, which has no read-only children.
+        pub fn read_nested(
+            &self,
+            db: &Db,
+            txn: &hedge::RwTxn,
+            expected: &M,
+            on_thread: bool,
+        ) -> Result<(), TestCaseError> {
+            if !hedge::PATCHED_LMDB {
+                return Ok(());
+            }
+            let reader = txn.nested_read_txn().unwrap();
+            let contents = self.contents;
+            let seen = if on_thread {
+                std::thread::scope(|s| s.spawn(move || contents(db, &reader)).join().unwrap())
+            } else {
+                contents(db, &reader)
+            };
+            prop_assert_eq!(&seen, expected);
+            Ok(())
+        }
+
+        /// Runs one sequence from a fresh env, level after level, checking the committed
+        /// state after each, and `Env::check` at the end.
+        pub fn run_sequence(&self, ops: &[Op]) -> Result<(), TestCaseError> {
+            let dir = tempfile::tempdir().unwrap();
+            let (mut env, mut db) = (self.open)(dir.path());
+            let mut committed = M::default();
+            let mut ops_iter = ops.iter();
+            loop {
+                let mut wtxn = env.write_txn().unwrap();
+                let mut models = vec![committed.clone()];
+                let end = (self.run_level)(self, &env, &db, &mut wtxn, &mut models, &mut ops_iter, false)?;
+                match end {
+                    End::Commit | End::Exhausted | End::Reopen => {
+                        wtxn.commit().unwrap();
+                        committed = models.pop().unwrap();
+                    }
+                    End::Abort => wtxn.abort(),
+                }
+                prop_assert_eq!(&(self.contents)(&db, &env.read_txn().unwrap()), &committed);
+                match end {
+                    End::Reopen => {
+                        env.prepare_for_closing().wait();
+                        (env, db) = (self.open)(dir.path());
+                        prop_assert_eq!(&(self.contents)(&db, &env.read_txn().unwrap()), &committed);
+                    }
+                    End::Exhausted => {
+                        let report = env.check().unwrap();
+                        prop_assert!(report.is_ok(), "{:?}", report.problems);
+                        return Ok(());
+                    }
+                    End::Commit | End::Abort => {}
+                }
+            }
+        }
+
+        /// Runs `HEDGE_MODEL_CASES` (default 1500) random sequences of up to `max_len`
+        /// operations; returns how many sequences ran.
+        pub fn run_cases(&self, op: impl Strategy<Value = Op>, max_len: usize) -> (u32, Result<(), String>) {
+            let cases = std::env::var("HEDGE_MODEL_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(1500);
+            let mut runner =
+                TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
+            let result = runner.run(&prop::collection::vec(op, 1..max_len), |ops| self.run_sequence(&ops));
+            (cases, result.map_err(|e| e.to_string()))
+        }
+    }
+}

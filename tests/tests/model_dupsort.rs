@@ -9,13 +9,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use hedge::types::Bytes;
-use hedge::{Database, DatabaseFlags, EnvFlags, Error, MdbError, PutFlags, RwTxn};
+use hedge::{DatabaseFlags, EnvFlags, Error, MdbError, PutFlags, RwTxn};
+use hedge_tests::model::{Db, End, Harness};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
 
 type Map = BTreeMap<Vec<u8>, BTreeSet<Vec<u8>>>;
-type Db = Database<'static, Bytes, Bytes>;
 
 static OPERATIONS: AtomicU64 = AtomicU64::new(0);
 
@@ -76,14 +74,10 @@ fn contents(db: &Db, txn: &hedge::RoTxn) -> Map {
     map
 }
 
-enum End {
-    Commit,
-    Abort,
-    Reopen,
-    Exhausted,
-}
+const HARNESS: Harness<Map, Op> = Harness { open, contents, run_level };
 
 fn run_level(
+    h: &Harness<Map, Op>,
     env: &hedge::Env,
     db: &Db,
     txn: &mut RwTxn,
@@ -133,38 +127,10 @@ fn run_level(
                 prop_assert_eq!(&got, &expected);
                 prop_assert_eq!(db.count_duplicates(txn, &key(k)).unwrap(), expected.len());
             }
-            Op::NestedBegin => {
-                let snapshot = model.clone();
-                models.push(snapshot);
-                let mut child = env.nested_write_txn(txn).unwrap();
-                match run_level(env, db, &mut child, models, ops, true)? {
-                    End::Commit => {
-                        child.commit().unwrap();
-                        let committed = models.pop().unwrap();
-                        *models.last_mut().unwrap() = committed;
-                    }
-                    End::Abort | End::Exhausted | End::Reopen => {
-                        child.abort();
-                        models.pop();
-                    }
-                }
-                prop_assert_eq!(&contents(db, txn), models.last().unwrap());
-            }
+            Op::NestedBegin => h.nested(env, db, txn, models, ops)?,
             Op::NestedEnd { commit } if nested => return Ok(if commit { End::Commit } else { End::Abort }),
             Op::NestedEnd { .. } => {}
-            Op::ReadNested { on_thread } => {
-                if !hedge::PATCHED_LMDB {
-                    continue;
-                }
-                let reader = txn.nested_read_txn().unwrap();
-                let expected = &*model;
-                let seen = if on_thread {
-                    std::thread::scope(|s| s.spawn(move || contents(db, &reader)).join().unwrap())
-                } else {
-                    contents(db, &reader)
-                };
-                prop_assert_eq!(&seen, expected);
-            }
+            Op::ReadNested { on_thread } => h.read_nested(db, txn, model, on_thread)?,
             Op::Commit if !nested => return Ok(End::Commit),
             Op::Abort if !nested => return Ok(End::Abort),
             Op::Reopen if !nested => return Ok(End::Reopen),
@@ -174,44 +140,9 @@ fn run_level(
     Ok(End::Exhausted)
 }
 
-fn run_sequence(ops: &[Op]) -> Result<(), TestCaseError> {
-    let dir = tempfile::tempdir().unwrap();
-    let (mut env, mut db) = open(dir.path());
-    let mut committed = Map::new();
-    let mut ops_iter = ops.iter();
-    loop {
-        let mut wtxn = env.write_txn().unwrap();
-        let mut models = vec![committed.clone()];
-        let end = run_level(&env, &db, &mut wtxn, &mut models, &mut ops_iter, false)?;
-        match end {
-            End::Commit | End::Exhausted | End::Reopen => {
-                wtxn.commit().unwrap();
-                committed = models.pop().unwrap();
-            }
-            End::Abort => wtxn.abort(),
-        }
-        prop_assert_eq!(&contents(&db, &env.read_txn().unwrap()), &committed);
-        match end {
-            End::Reopen => {
-                env.prepare_for_closing().wait();
-                (env, db) = open(dir.path());
-                prop_assert_eq!(&contents(&db, &env.read_txn().unwrap()), &committed);
-            }
-            End::Exhausted => {
-                let report = env.check().unwrap();
-                prop_assert!(report.is_ok(), "{:?}", report.problems);
-                return Ok(());
-            }
-            End::Commit | End::Abort => {}
-        }
-    }
-}
-
 #[test]
 fn random_duplicate_sequences_match_the_model() {
-    let cases = std::env::var("HEDGE_MODEL_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(1500);
-    let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
-    let result = runner.run(&prop::collection::vec(op(), 1..50), |ops| run_sequence(&ops));
+    let (cases, result) = HARNESS.run_cases(op(), 50);
     println!(
         "{cases} sequences, {} operations executed against hedge and the model",
         OPERATIONS.load(Ordering::Relaxed)

@@ -16,12 +16,11 @@ use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use hedge::types::Bytes;
-use hedge::{Database, DatabaseFlags, EnvFlags, RwTxn};
+use hedge::{DatabaseFlags, EnvFlags, RwTxn};
+use hedge_tests::model::{Db, End, Harness};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
 
 type Map = BTreeMap<Vec<u8>, Vec<u8>>;
-type Db = Database<'static, Bytes, Bytes>;
 
 static OPERATIONS: AtomicU64 = AtomicU64::new(0);
 
@@ -82,19 +81,22 @@ fn contents(db: &Db, txn: &hedge::RoTxn) -> Map {
     db.iter(txn).unwrap().map(|e| e.map(|(k, v)| (k.to_vec(), v.to_vec())).unwrap()).collect()
 }
 
-/// How a level ended.
-enum End {
-    Commit,
-    Abort,
-    /// Commit, then close and reopen the env (top level only).
-    Reopen,
-    /// The ops ran out: the caller decides.
-    Exhausted,
-}
-
 /// Runs ops at one transaction level (`models.last()` is this level's view) until this level
 /// ends; nested levels recurse.
+/// Moves a write iterator onto its entry number `nth` and returns that entry's key (`None`
+/// past the end).
+fn step_to(iter: &mut hedge::RwIter<Bytes, Bytes>, nth: usize) -> Option<Vec<u8>> {
+    let mut found = None;
+    for _ in 0..=nth {
+        found = iter.next().transpose().unwrap().map(|(k, _)| k.to_vec());
+    }
+    found
+}
+
+const HARNESS: Harness<Map, Op> = Harness { open, contents, run_level };
+
 fn run_level(
+    h: &Harness<Map, Op>,
     env: &hedge::Env,
     db: &Db,
     txn: &mut RwTxn,
@@ -135,13 +137,9 @@ fn run_level(
                 }
             }
             Op::CursorDelete { nth } => {
-                let target = model.keys().nth(nth).cloned();
                 let mut iter = db.iter_mut(txn).unwrap();
-                let mut found = None;
-                for _ in 0..=nth {
-                    found = iter.next().transpose().unwrap().map(|(k, _)| k.to_vec());
-                }
-                prop_assert_eq!(&found, &target);
+                let found = step_to(&mut iter, nth);
+                prop_assert_eq!(&found, &model.keys().nth(nth).cloned());
                 if let Some(k) = found {
                     // SAFETY (tests): nothing read through the iterator is used afterwards.
                     let deleted = unsafe { iter.del_current() }.unwrap();
@@ -150,13 +148,9 @@ fn run_level(
                 }
             }
             Op::CursorReplace { nth, len, fill } => {
-                let target = model.keys().nth(nth).cloned();
                 let mut iter = db.iter_mut(txn).unwrap();
-                let mut found = None;
-                for _ in 0..=nth {
-                    found = iter.next().transpose().unwrap().map(|(k, _)| k.to_vec());
-                }
-                prop_assert_eq!(&found, &target);
+                let found = step_to(&mut iter, nth);
+                prop_assert_eq!(&found, &model.keys().nth(nth).cloned());
                 if let Some(k) = found {
                     // SAFETY (tests): as above.
                     let replaced = unsafe { iter.put_current(&k, &value(len, fill)) }.unwrap();
@@ -170,38 +164,10 @@ fn run_level(
                     model.get(&key(k)).cloned()
                 );
             }
-            Op::NestedBegin => {
-                let snapshot = model.clone();
-                models.push(snapshot);
-                let mut child = env.nested_write_txn(txn).unwrap();
-                match run_level(env, db, &mut child, models, ops, true)? {
-                    End::Commit => {
-                        child.commit().unwrap();
-                        let committed = models.pop().unwrap();
-                        *models.last_mut().unwrap() = committed;
-                    }
-                    End::Abort | End::Exhausted | End::Reopen => {
-                        child.abort();
-                        models.pop();
-                    }
-                }
-                prop_assert_eq!(&contents(db, txn), models.last().unwrap());
-            }
+            Op::NestedBegin => h.nested(env, db, txn, models, ops)?,
             Op::NestedEnd { commit } if nested => return Ok(if commit { End::Commit } else { End::Abort }),
             Op::NestedEnd { .. } => {}
-            Op::ReadNested { on_thread } => {
-                if !hedge::PATCHED_LMDB {
-                    continue;
-                }
-                let reader = txn.nested_read_txn().unwrap();
-                let expected = &*model;
-                if on_thread {
-                    let seen = std::thread::scope(|s| s.spawn(move || contents(db, &reader)).join().unwrap());
-                    prop_assert_eq!(&seen, expected);
-                } else {
-                    prop_assert_eq!(&contents(db, &reader), expected);
-                }
-            }
+            Op::ReadNested { on_thread } => h.read_nested(db, txn, model, on_thread)?,
             Op::Commit if !nested => return Ok(End::Commit),
             Op::Abort if !nested => return Ok(End::Abort),
             Op::Reopen if !nested => return Ok(End::Reopen),
@@ -211,44 +177,9 @@ fn run_level(
     Ok(End::Exhausted)
 }
 
-fn run_sequence(ops: &[Op]) -> Result<(), TestCaseError> {
-    let dir = tempfile::tempdir().unwrap();
-    let (mut env, mut db) = open(dir.path());
-    let mut committed = Map::new();
-    let mut ops_iter = ops.iter();
-    loop {
-        let mut wtxn = env.write_txn().unwrap();
-        let mut models = vec![committed.clone()];
-        let end = run_level(&env, &db, &mut wtxn, &mut models, &mut ops_iter, false)?;
-        match end {
-            End::Commit | End::Exhausted | End::Reopen => {
-                wtxn.commit().unwrap();
-                committed = models.pop().unwrap();
-            }
-            End::Abort => wtxn.abort(),
-        }
-        prop_assert_eq!(&contents(&db, &env.read_txn().unwrap()), &committed);
-        match end {
-            End::Reopen => {
-                env.prepare_for_closing().wait();
-                (env, db) = open(dir.path());
-                prop_assert_eq!(&contents(&db, &env.read_txn().unwrap()), &committed);
-            }
-            End::Exhausted => {
-                let report = env.check().unwrap();
-                prop_assert!(report.is_ok(), "{:?}", report.problems);
-                return Ok(());
-            }
-            End::Commit | End::Abort => {}
-        }
-    }
-}
-
 #[test]
 fn random_operation_sequences_match_the_model() {
-    let cases = std::env::var("HEDGE_MODEL_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(1500);
-    let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
-    let result = runner.run(&prop::collection::vec(op(), 1..60), |ops| run_sequence(&ops));
+    let (cases, result) = HARNESS.run_cases(op(), 60);
     println!(
         "{cases} sequences, {} operations executed against hedge and the model",
         OPERATIONS.load(Ordering::Relaxed)
@@ -270,6 +201,6 @@ fn one_transaction_past_the_dirty_list_limit_spills_and_still_matches() {
         }))
         .chain([Op::ReadNested { on_thread: false }, Op::NestedEnd { commit: true }, Op::Commit, Op::Reopen])
         .collect();
-    run_sequence(&ops).unwrap();
+    HARNESS.run_sequence(&ops).unwrap();
     assert_eq!(hedge_lmdb_sys::MDB_IDL_LOGN, 10, "the test build has a small dirty list");
 }
