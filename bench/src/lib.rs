@@ -51,8 +51,8 @@ pub fn child(args: &[String]) -> Result<(), String> {
             match variant {
                 "hedge-write-txn" => lmdb::hedge_sys::w3_write_txn(&p),
                 "hedge-parallel" => lmdb::w3_hedge_parallel(&p),
-                "hedge-scan" => lmdb::hedge_sys::w3_scan(&p),
-                "hedge-scan-map" => lmdb::hedge_sys::w3_scan_map(&p),
+                "hedge-scan" => lmdb::hedge_sys::w3_scan(&p, false),
+                "hedge-scan-map" => lmdb::hedge_sys::w3_scan(&p, true),
                 "hedge-committed" => lmdb::hedge_sys::committed(&p),
                 "heed-write-txn" => lmdb::heed_sys::w3_write_txn(&p),
                 "heed-nested" => lmdb::w3_heed_nested(&p),

@@ -64,47 +64,34 @@ macro_rules! lmdb_system {
 
             /// W3, the old workaround: scan the write txn collecting a pointer per entry,
             /// then read through the pointers from `threads` threads. The scan is measured:
-            /// it has to be redone after every batch of writes.
-            pub fn w3_scan(p: &ReadParams) -> Measurement {
+            /// it has to be redone after every batch of writes. The pointers go into a `Vec`
+            /// indexed by id (the cheapest form, possible because ids are dense here) or,
+            /// with `by_key`, into a map by key (the general form).
+            pub fn w3_scan(p: &ReadParams, by_key: bool) -> Measurement {
                 let dir = tempfile::tempdir().unwrap();
                 let (env, db) = open(dir.path(), p.map_size(), false);
                 let wtxn = load(&env, &db, p);
                 let shares = p.shares();
                 let pool = pool(p.threads);
                 let (sum, m) = measure(|| {
-                    let mut values: Vec<&[u8]> = Vec::with_capacity(p.n as usize);
-                    for entry in db.iter(&wtxn).unwrap() {
-                        values.push(entry.unwrap().1);
+                    let mut dense: Vec<&[u8]> = Vec::new();
+                    let mut map: std::collections::HashMap<u32, &[u8]> = std::collections::HashMap::new();
+                    if by_key {
+                        map.reserve(p.n as usize);
+                    } else {
+                        dense.reserve(p.n as usize);
                     }
-                    on_workers(&pool, &shares, |_, ids| {
-                        read_pass(ids, p.pattern, |id, step| {
-                            let v = values[id as usize];
-                            (data::touch(v), data::neighbour(v, step))
-                        })
-                    })
-                });
-                std::hint::black_box(sum);
-                m
-            }
-
-            /// W3, the workaround in its general form: the pointers collected into a map by
-            /// key (ids need not be dense).
-            pub fn w3_scan_map(p: &ReadParams) -> Measurement {
-                let dir = tempfile::tempdir().unwrap();
-                let (env, db) = open(dir.path(), p.map_size(), false);
-                let wtxn = load(&env, &db, p);
-                let shares = p.shares();
-                let pool = pool(p.threads);
-                let (sum, m) = measure(|| {
-                    let mut values: std::collections::HashMap<u32, &[u8]> =
-                        std::collections::HashMap::with_capacity(p.n as usize);
                     for entry in db.iter(&wtxn).unwrap() {
                         let (k, v) = entry.unwrap();
-                        values.insert(k, v);
+                        if by_key {
+                            map.insert(k, v);
+                        } else {
+                            dense.push(v);
+                        }
                     }
                     on_workers(&pool, &shares, |_, ids| {
                         read_pass(ids, p.pattern, |id, step| {
-                            let v = values[&id];
+                            let v = if by_key { map[&id] } else { dense[id as usize] };
                             (data::touch(v), data::neighbour(v, step))
                         })
                     })

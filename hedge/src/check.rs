@@ -356,6 +356,12 @@ impl Walker<'_> {
         }
         let mut last = None;
         self.walk(what, db, order, dbi, main, db.root, 1, &mut last, &mut counts);
+        self.tally(what, &counts, &db);
+        counts.entries
+    }
+
+    /// Compares what the walk of a tree found with the tree's record, and counts its pages.
+    fn tally(&mut self, what: &str, counts: &Counts, db: &DbRecord) {
         for (name, found, recorded) in [
             ("branch pages", counts.branch, db.branch),
             ("leaf pages", counts.leaf, db.leaf),
@@ -367,7 +373,6 @@ impl Walker<'_> {
             }
         }
         self.report.tree_pages += counts.branch + counts.leaf + counts.overflow;
-        counts.entries
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -691,17 +696,7 @@ impl Walker<'_> {
                 self.problem(format!("the free list: page {pgno} is neither a branch nor a leaf page"));
             }
         }
-        for (name, found, recorded) in [
-            ("branch pages", counts.branch, free.branch),
-            ("leaf pages", counts.leaf, free.leaf),
-            ("overflow pages", counts.overflow, free.overflow),
-            ("entries", counts.entries, free.entries),
-        ] {
-            if found != recorded && !self.giving_up() {
-                self.problem(format!("the free list: {found} {name} found, its record says {recorded}"));
-            }
-        }
-        self.report.tree_pages += counts.branch + counts.leaf + counts.overflow;
+        self.tally("the free list", &counts, &free);
     }
 
     /// Every page is reached exactly once (duplicates were reported as they were found).
