@@ -5,16 +5,19 @@
 //! late, or stop the process on an internal assertion. The check therefore never asks LMDB
 //! to follow a page: it reads pages from the file itself (through a read transaction that
 //! pins the snapshot, so no page of it can be reused meanwhile), validates every header,
-//! offset and size before using it, and only borrows LMDB's comparators (`mdb_cmp`,
-//! `mdb_dcmp`) to check the order of keys. Layout: 64-bit `pgno_t`, `MDB_DEVEL` off (the
-//! layout of the pinned build).
+//! offset and size before using it. Key order is checked with hedge's own versions of LMDB's
+//! comparisons, chosen by each tree's flags as the file has them (LMDB's comparators trust
+//! sizes, and a damaged record can name one that is not there), or with the custom
+//! comparator a database was opened with in this process; the check opens no database
+//! handle. Layout: 64-bit `pgno_t`, `MDB_DEVEL` off (the layout of the pinned build).
 
 use std::cmp::Ordering;
-use std::ffi::CString;
+use std::collections::HashMap;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 
 use crate::Result;
+use crate::env::{CompareFn as Compare, EnvInner};
 use crate::mdb::ffi;
 use crate::mdb::handle::{RawEnv, RawTxn};
 
@@ -116,13 +119,63 @@ impl DbRecord {
 /// How keys of a tree are ordered.
 #[derive(Clone, Copy)]
 enum Order {
-    /// By the comparator LMDB has for this dbi (`dup`: of its duplicates).
-    Lmdb { dbi: ffi::MDB_dbi, dup: bool },
-    /// Native-endian integers (the free list's txn ids).
+    /// Bytewise, shorter first on a tie (LMDB's default).
+    Bytes,
+    /// Bytewise from the last byte back (`REVERSE_KEY`, `REVERSE_DUP`).
+    ReverseBytes,
+    /// Native-endian unsigned integers of one size, 4 or 8 bytes (`INTEGER_KEY`,
+    /// `INTEGER_DUP`, the free list's txn ids); other sizes are not compared.
     Integer,
-    /// Unknown (a named database LMDB could not open here): not checked.
+    /// By the custom comparator the database was opened with in this process.
+    Custom(Compare),
+    /// No order to check (the values of a database without `DUP_SORT`).
     Unchecked,
 }
+
+impl Order {
+    /// The order of a tree's keys, from its record's flags.
+    fn keys(flags: u16, custom: Option<Compare>) -> Order {
+        let flags = u32::from(flags);
+        match custom {
+            Some(compare) => Order::Custom(compare),
+            None if flags & ffi::MDB_REVERSEKEY != 0 => Order::ReverseBytes,
+            None if flags & ffi::MDB_INTEGERKEY != 0 => Order::Integer,
+            None => Order::Bytes,
+        }
+    }
+
+    /// The order of the duplicates of a tree's keys, from its record's flags.
+    fn duplicates(flags: u16, custom: Option<Compare>) -> Order {
+        let flags = u32::from(flags);
+        match custom {
+            _ if flags & ffi::MDB_DUPSORT == 0 => Order::Unchecked,
+            Some(compare) => Order::Custom(compare),
+            None if flags & ffi::MDB_INTEGERDUP != 0 => Order::Integer,
+            None if flags & ffi::MDB_REVERSEDUP != 0 => Order::ReverseBytes,
+            None => Order::Bytes,
+        }
+    }
+
+    fn compare(self, a: &[u8], b: &[u8]) -> Option<Ordering> {
+        match self {
+            Order::Bytes => Some(a.cmp(b)),
+            Order::ReverseBytes => Some(a.iter().rev().cmp(b.iter().rev())),
+            Order::Integer => match (a.len(), b.len()) {
+                (4, 4) => Some(u32_at(a, 0).cmp(&u32_at(b, 0))),
+                (8, 8) => Some(u64_at(a, 0).cmp(&u64_at(b, 0))),
+                _ => None,
+            },
+            // A comparator that panics on bytes it does not expect (a damaged file) only
+            // leaves these keys unchecked.
+            Order::Custom(compare) => std::panic::catch_unwind(|| compare(a, b)).ok(),
+            Order::Unchecked => None,
+        }
+    }
+}
+
+/// The custom comparators (key, duplicates) of the databases opened in this process, by name
+/// (`None`: the unnamed database).
+type Customs = HashMap<Option<Vec<u8>>, (Option<Compare>, Option<Compare>)>;
 
 /// A tree's own page counts, found by the walk.
 #[derive(Default)]
@@ -133,9 +186,9 @@ struct Counts {
     entries: u64,
 }
 
-struct Walker<'t> {
+struct Walker {
     file: File,
-    txn: &'t RawTxn,
+    customs: Customs,
     page_size: usize,
     last_page: u64,
     /// Pages the file holds (it may end before `last_page` when the last pages are free).
@@ -145,12 +198,21 @@ struct Walker<'t> {
     report: CheckReport,
 }
 
-pub(crate) fn run(env: &RawEnv) -> Result<CheckReport> {
+pub(crate) fn run(env: &EnvInner) -> Result<CheckReport> {
+    let customs = {
+        let databases = env.databases.lock().unwrap_or_else(|e| e.into_inner());
+        databases
+            .iter()
+            .map(|(name, open)| {
+                (name.as_ref().map(|n| n.as_bytes().to_vec()), (open.key.custom, open.dup.custom))
+            })
+            .collect()
+    };
     // SAFETY: a top-level read txn of this live env, ended below before the env can close
     // (the caller borrows the env for the whole call). It pins the snapshot: no page of it
     // can be reused while the walk reads the file.
-    let txn = unsafe { RawTxn::begin(env, None, ffi::MDB_RDONLY) }?;
-    let result = check(env, &txn);
+    let txn = unsafe { RawTxn::begin(&env.raw, None, ffi::MDB_RDONLY) }?;
+    let result = check(&env.raw, &txn, customs);
     txn.abort();
     result
 }
@@ -183,15 +245,15 @@ fn snapshot_meta(
     Err(problems)
 }
 
-fn walker<'t>(file: File, txn: &'t RawTxn, page_size: usize, last_page: u64, file_len: u64) -> Walker<'t> {
+fn walker(file: File, customs: Customs, page_size: usize, last_page: u64, file_len: u64) -> Walker {
     let mut seen = vec![0; last_page as usize + 1];
     seen[0] = 1;
     seen[1] = 1;
     let report = CheckReport { last_page, ..CheckReport::default() };
-    Walker { file, txn, page_size, last_page, file_pages: file_len / page_size as u64, seen, report }
+    Walker { file, customs, page_size, last_page, file_pages: file_len / page_size as u64, seen, report }
 }
 
-fn check(env: &RawEnv, txn: &RawTxn) -> Result<CheckReport> {
+fn check(env: &RawEnv, txn: &RawTxn, customs: Customs) -> Result<CheckReport> {
     let file = env.clone_data_file()?;
     let page_size = env.stat().ms_psize as usize;
     let file_len = file.metadata()?.len();
@@ -199,15 +261,9 @@ fn check(env: &RawEnv, txn: &RawTxn) -> Result<CheckReport> {
         Ok(meta) => meta,
         Err(problems) => return Ok(CheckReport { problems, ..CheckReport::default() }),
     };
-    let mut walker = walker(file, txn, page_size, last_page, file_len);
-    let main_dbi = txn.dbi_open(None, 0)?;
-    let entries = walker.tree(
-        "the unnamed database",
-        main,
-        Order::Lmdb { dbi: main_dbi, dup: false },
-        Some(main_dbi),
-        true,
-    );
+    let mut walker = walker(file, customs, page_size, last_page, file_len);
+    let (keys, dups) = walker.orders(None, main.flags);
+    let entries = walker.tree("the unnamed database", main, keys, dups, true);
     walker.report.entries += entries;
     walker.report.databases += 1;
     walker.free_list(free);
@@ -227,7 +283,7 @@ pub(crate) fn first_used_page_past_the_end(env: &RawEnv) -> Result<Option<u64>> 
         let page_size = env.stat().ms_psize as usize;
         let file_len = file.metadata()?.len();
         let Ok((free, _, last_page)) = snapshot_meta(&file, page_size, &txn) else { return Ok(Some(0)) };
-        let mut walker = walker(file, &txn, page_size, last_page, file_len);
+        let mut walker = walker(file, Customs::new(), page_size, last_page, file_len);
         let file_pages = walker.file_pages;
         walker.free_list(free);
         if !walker.report.is_ok() {
@@ -239,7 +295,7 @@ pub(crate) fn first_used_page_past_the_end(env: &RawEnv) -> Result<Option<u64>> 
     result
 }
 
-impl Walker<'_> {
+impl Walker {
     fn problem(&mut self, text: String) {
         if self.report.problems.len() < MAX_PROBLEMS {
             self.report.problems.push(text);
@@ -322,19 +378,18 @@ impl Walker<'_> {
         }
     }
 
-    fn compare(&self, order: Order, a: &[u8], b: &[u8]) -> Option<Ordering> {
-        match order {
-            Order::Lmdb { dbi, dup } => Some(self.txn.compare(dbi, dup, a, b)),
-            Order::Integer if a.len() == 8 && b.len() == 8 => Some(u64_at(a, 0).cmp(&u64_at(b, 0))),
-            Order::Integer | Order::Unchecked => None,
-        }
+    /// The orders of the keys and of the duplicates of database `name` (`None`: the unnamed
+    /// one) whose record has `flags`.
+    fn orders(&self, name: Option<&[u8]>, flags: u16) -> (Order, Order) {
+        let (keys, dups) = self.customs.get(&name.map(<[u8]>::to_vec)).copied().unwrap_or_default();
+        (Order::keys(flags, keys), Order::duplicates(flags, dups))
     }
 
     /// Checks that `key` comes after `last` (strictly), then makes it the last one.
     fn in_order(&mut self, what: &str, order: Order, last: &mut Option<Vec<u8>>, key: &[u8]) {
         let out_of_order = last
             .as_deref()
-            .is_some_and(|previous| self.compare(order, previous, key).is_some_and(|o| o != Ordering::Less));
+            .is_some_and(|previous| order.compare(previous, key).is_some_and(|o| o != Ordering::Less));
         if let (true, Some(previous)) = (out_of_order, last.as_deref()) {
             self.problem(format!(
                 "{what}: key {:02x?} is not after {:02x?}: out of order",
@@ -346,7 +401,7 @@ impl Walker<'_> {
     }
 
     /// Walks one tree and compares what it found with the tree's record.
-    fn tree(&mut self, what: &str, db: DbRecord, order: Order, dbi: Option<ffi::MDB_dbi>, main: bool) -> u64 {
+    fn tree(&mut self, what: &str, db: DbRecord, order: Order, dups: Order, main: bool) -> u64 {
         let mut counts = Counts::default();
         if db.root == P_INVALID {
             if db.branch + db.leaf + db.overflow + db.entries != 0 || db.depth != 0 {
@@ -355,7 +410,7 @@ impl Walker<'_> {
             return 0;
         }
         let mut last = None;
-        self.walk(what, db, order, dbi, main, db.root, 1, &mut last, &mut counts);
+        self.walk(what, db, order, dups, main, db.root, 1, &mut last, &mut counts);
         self.tally(what, &counts, &db);
         counts.entries
     }
@@ -381,7 +436,7 @@ impl Walker<'_> {
         what: &str,
         db: DbRecord,
         order: Order,
-        dbi: Option<ffi::MDB_dbi>,
+        dups: Order,
         main: bool,
         pgno: u64,
         depth: u16,
@@ -417,7 +472,7 @@ impl Walker<'_> {
                     let key = key.to_vec();
                     self.in_order(&format!("{what}, branch page {pgno}"), order, &mut separators, &key);
                 }
-                self.walk(what, db, order, dbi, main, child, depth + 1, last, counts);
+                self.walk(what, db, order, dups, main, child, depth + 1, last, counts);
             }
         } else if flags & P_LEAF2 != 0 {
             counts.leaf += 1;
@@ -447,7 +502,7 @@ impl Walker<'_> {
                 self.leaf_data(
                     what,
                     db,
-                    dbi,
+                    dups,
                     main,
                     pgno,
                     &page,
@@ -500,7 +555,7 @@ impl Walker<'_> {
         &mut self,
         what: &str,
         db: DbRecord,
-        dbi: Option<ffi::MDB_dbi>,
+        dups: Order,
         main: bool,
         pgno: u64,
         page: &[u8],
@@ -531,40 +586,24 @@ impl Walker<'_> {
             counts.entries += 1;
             let name = format!("database {:?}", String::from_utf8_lossy(key));
             let record = DbRecord::parse(data);
-            let order = match CString::new(key).ok().and_then(|c| self.txn.dbi_open(Some(&c), 0).ok()) {
-                Some(dbi) => Order::Lmdb { dbi, dup: false },
-                None => Order::Unchecked,
-            };
-            let named_dbi = match order {
-                Order::Lmdb { dbi, .. } => Some(dbi),
-                _ => None,
-            };
-            let entries = self.tree(&name, record, order, named_dbi, false);
+            let (keys, named_dups) = self.orders(Some(key), record.flags);
+            let entries = self.tree(&name, record, keys, named_dups, false);
             self.report.entries += entries;
             self.report.databases += 1;
         } else if flags & F_DUPDATA != 0 && flags & F_SUBDATA != 0 {
             // The duplicates of a key, in a sub-database.
-            let order = dbi.map_or(Order::Unchecked, |dbi| Order::Lmdb { dbi, dup: true });
             let sub = format!("{what}, duplicates of {:02x?}", &key[..key.len().min(16)]);
-            counts.entries += self.tree(&sub, DbRecord::parse(data), order, None, false);
+            counts.entries += self.tree(&sub, DbRecord::parse(data), dups, Order::Unchecked, false);
         } else if flags & F_DUPDATA != 0 {
             // The duplicates of a key, in a sub-page inside the node.
-            counts.entries += self.sub_page(what, db, dbi, pgno, data);
+            counts.entries += self.sub_page(what, db, dups, pgno, data);
         } else {
             counts.entries += 1;
         }
     }
 
     /// The duplicates in a sub-page; returns how many.
-    fn sub_page(
-        &mut self,
-        what: &str,
-        db: DbRecord,
-        dbi: Option<ffi::MDB_dbi>,
-        pgno: u64,
-        sub: &[u8],
-    ) -> u64 {
-        let order = dbi.map_or(Order::Unchecked, |dbi| Order::Lmdb { dbi, dup: true });
+    fn sub_page(&mut self, what: &str, db: DbRecord, order: Order, pgno: u64, sub: &[u8]) -> u64 {
         let bad = |w: &mut Self| w.problem(format!("{what}: page {pgno}: a malformed duplicates sub-page"));
         if sub.len() < HEADER {
             bad(self);

@@ -17,6 +17,7 @@ use crate::bounded::{
     Bounds, Engine, RangeOrder, RoPrefix, RoRange, RoRevPrefix, RoRevRange, RwPrefix, RwRange, RwRevPrefix,
     RwRevRange, owned, position,
 };
+use crate::env::{ComparatorKind, OpenDatabase};
 use crate::iter::iteration_method::MoveOnCurrentKeyDuplicates;
 use crate::iter::{RoIter, RoRevIter, RwIter, RwRevIter, decode_entry};
 use crate::mdb::ffi;
@@ -411,13 +412,48 @@ impl<'e, 'n, T, KC, DC, C, CDUP> DatabaseOpenOptions<'e, 'n, T, KC, DC, C, CDUP>
             })?),
             None => None,
         };
-        let dbi = txn.dbi_open(name.as_deref(), flags)?;
-        let builtin = [TypeId::of::<DefaultComparator>(), TypeId::of::<IntegerComparator>()];
-        if !builtin.contains(&TypeId::of::<C>()) {
-            txn.set_comparator(dbi, compare_with::<C>, false)?;
+        let (key, dup) = (ComparatorKind::of::<C>(), ComparatorKind::of::<CDUP>());
+        let inner = &self.env.inner;
+        let registry_key = self.name.map(str::to_owned);
+        let registered = inner.registered_database(&registry_key);
+        if let Some(open) = registered {
+            for (what, now, asked) in [("key", open.key, key), ("duplicate", open.dup, dup)] {
+                if now != asked {
+                    return Err(Error::Io(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        format!(
+                            "database {}: already open with the {what} comparator {}, cannot be opened \
+                             with {}: LMDB keeps one comparator per database for the whole env; \
+                             open it with the same comparator types",
+                            self.name.map_or("(unnamed)".into(), |n| format!("{n:?}")),
+                            now.type_name,
+                            asked.type_name
+                        ),
+                    )));
+                }
+            }
         }
-        if !builtin.contains(&TypeId::of::<CDUP>()) {
-            txn.set_comparator(dbi, compare_with::<CDUP>, true)?;
+        let dbi = match (&name, registered) {
+            // LMDB's open of the unnamed database resets its comparators env-wide, under the
+            // handles already in use: not again once it is open.
+            (None, Some(open)) => {
+                refuse_main_flags(txn, flags, true)?;
+                open.dbi
+            }
+            (None, None) => {
+                refuse_main_flags(txn, flags, false)?;
+                txn.dbi_open(None, flags)?
+            }
+            (Some(name), _) => txn.dbi_open(Some(name), flags)?,
+        };
+        if registered.is_none() {
+            if key.custom.is_some() {
+                txn.set_comparator(dbi, compare_with::<C>, false)?;
+            }
+            if dup.custom.is_some() {
+                txn.set_comparator(dbi, compare_with::<CDUP>, true)?;
+            }
+            inner.pending_database(registry_key, OpenDatabase { dbi, key, dup });
         }
         Ok(dbi)
     }
@@ -486,6 +522,39 @@ impl<'e, 'n, T, KC, DC, C, CDUP> DatabaseOpenOptions<'e, 'n, T, KC, DC, C, CDUP>
     }
 }
 
+/// LMDB ORs the persistent flags asked for into the unnamed database's (it never refuses
+/// them): turned on over existing keys, `INTEGER_KEY` would compare them out of bounds and
+/// `DUP_SORT` would read plain values as duplicates. So new flags are taken only on an
+/// empty unnamed database that no handle uses yet (`in_use`: it is open already).
+fn refuse_main_flags(txn: &RawTxn, flags: u32, in_use: bool) -> Result<()> {
+    const PERSISTENT: u32 = ffi::MDB_REVERSEKEY
+        | ffi::MDB_DUPSORT
+        | ffi::MDB_INTEGERKEY
+        | ffi::MDB_DUPFIXED
+        | ffi::MDB_INTEGERDUP
+        | ffi::MDB_REVERSEDUP;
+    let now = txn.dbi_flags(MAIN_DBI)?;
+    let asked = flags & PERSISTENT;
+    if now | asked == now {
+        return Ok(());
+    }
+    if in_use || txn.stat(MAIN_DBI)?.ms_entries != 0 {
+        return Err(Error::Io(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "the unnamed database has flags {:?}; adding {:?} is only possible while it is empty \
+                 and not yet open",
+                DatabaseFlags::from_bits_truncate(now),
+                DatabaseFlags::from_bits_truncate(asked & !now)
+            ),
+        )));
+    }
+    Ok(())
+}
+
+/// LMDB's handle of the unnamed database.
+const MAIN_DBI: ffi::MDB_dbi = 1;
+
 fn txn_ident(txn: &RawTxn) -> NonZeroUsize {
     NonZeroUsize::new(txn.as_ptr() as usize).expect("a txn pointer is never null")
 }
@@ -494,8 +563,11 @@ fn txn_ident(txn: &RawTxn) -> NonZeroUsize {
 /// using one env's database with another env's transaction would read the wrong file.
 #[track_caller]
 fn assert_same_env<T>(env_ident: NonZeroUsize, txn: &RoTxn<'_, T>) {
-    let txn_env = NonZeroUsize::new(txn.env_inner().raw.as_ptr() as usize).expect("never null");
-    assert_eq!(env_ident, txn_env, "this database belongs to another environment than the transaction");
+    assert_eq!(
+        env_ident,
+        txn.env_inner().ident,
+        "this database belongs to another environment than the transaction"
+    );
 }
 
 /// Opens and creates databases inside [`Env::open_databases_and_commit`] and
@@ -647,11 +719,20 @@ impl<T> Env<T> {
         D: OnCommit,
         E: From<Error>,
     {
-        let _serialised = self.inner.open_lock.lock().unwrap_or_else(|e| e.into_inner());
+        if rtxn.is_nested() {
+            return Err(Error::Io(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "databases cannot be opened in a nested read transaction (its siblings read the \
+                 env's database table meanwhile): open them with Env::read_txn or Env::write_txn",
+            ))
+            .into());
+        }
+        let opening = self.inner.begin_opening()?;
         let opener = DatabaseOpener { env: self, txn_ident: txn_ident(rtxn.raw()) };
         match f(&opener, &rtxn)? {
             CommitOrAbort::Commit(databases) => {
                 rtxn.commit()?;
+                opening.committed();
                 Ok(CommitOrAbort::Commit(databases.on_commit(&CommitToken::new(self.ident()))))
             }
             CommitOrAbort::Abort(aborted) => Ok(CommitOrAbort::Abort(aborted)),
@@ -690,11 +771,12 @@ impl<T> Env<T> {
         D: OnCommit,
         E: From<Error>,
     {
-        let _serialised = self.inner.open_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let opening = self.inner.begin_opening()?;
         let opener = DatabaseOpener { env: self, txn_ident: txn_ident(wtxn.raw()) };
         match f(&opener, &mut wtxn)? {
             CommitOrAbort::Commit(databases) => {
                 wtxn.commit()?;
+                opening.committed();
                 Ok(CommitOrAbort::Commit(databases.on_commit(&CommitToken::new(self.ident()))))
             }
             CommitOrAbort::Abort(aborted) => Ok(CommitOrAbort::Abort(aborted)),
@@ -1220,7 +1302,10 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     pub unsafe fn remove(self, txn: &mut RwTxn) -> Result<()> {
         self.check(txn);
         // SAFETY: `txn` is borrowed mutably; the caller guarantees the handle is not reused.
-        Ok(unsafe { txn.raw().drop_db(self.dbi, true) }?)
+        unsafe { txn.raw().drop_db(self.dbi, true) }?;
+        // LMDB closed the handle env-wide: its slot (and comparators) may go to another name.
+        txn.env_inner().forget_database(self.dbi);
+        Ok(())
     }
 
     /// Writes `len` [`Pod`](bytemuck::Pod) elements (an embedding) for `key` in place: the

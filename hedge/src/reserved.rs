@@ -11,8 +11,8 @@ use std::mem::MaybeUninit;
 /// space), so they are only exposed as `MaybeUninit`: [`written_mut`](Self::written_mut) gives
 /// the part written so far, which is always a prefix of the space (seeking forward past it
 /// zero-fills the gap). If the closure fails or fills less than [`size`](Self::size), hedge
-/// zeroes the rest and returns an error: no byte that was never written can be read or
-/// committed.
+/// zeroes the rest and returns an error; if the closure panics, the rest is zeroed as the
+/// panic unwinds. No byte that was never written can be read or committed.
 ///
 /// ```
 /// # use hedge::types::*; use hedge::*;
@@ -202,7 +202,17 @@ impl ReservedSpace<'_> {
     pub(crate) fn zero_rest(&mut self) -> usize {
         let written = self.written;
         self.space()[written..].fill(MaybeUninit::new(0));
+        self.written = self.size;
         written
+    }
+}
+
+/// A closure that panics skips [`finish`]: the space is zeroed on the way out instead, so a
+/// caller that catches the panic and goes on with the transaction never reads (or commits)
+/// a byte that was never written.
+impl Drop for ReservedSpace<'_> {
+    fn drop(&mut self) {
+        self.zero_rest();
     }
 }
 

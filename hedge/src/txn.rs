@@ -10,6 +10,7 @@ use std::marker::PhantomData;
 use std::ops::Deref;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::{io, thread};
 
 use crate::env::EnvInner;
 use crate::mdb::error::MdbError;
@@ -126,8 +127,45 @@ pub struct RoTxn<'e, T = AnyTls> {
 struct RoTxnInner<'e> {
     txn: Option<RawTxn>,
     env: EnvRef<'e>,
-    /// For a nested read txn: its parent's count of live read-only children.
-    parent_children: Option<&'e AtomicUsize>,
+    /// For a nested read txn: the live-reader counts of its parent and the parent's
+    /// ancestors, each of which it holds up while it lives.
+    parent_children: Option<&'e Descendants<'e>>,
+}
+
+/// The read-only transactions begun, and not yet ended, under a write transaction or under
+/// any of its nested write transactions. Counting every ancestor (not only the direct
+/// parent) keeps a leaked reader visible to all of them: LMDB cannot end a transaction
+/// below which a read-only child still lives (patch A), and aborting an ancestor aborts its
+/// open nested write transactions too.
+pub(crate) struct Descendants<'p> {
+    readers: AtomicUsize,
+    parent: Option<&'p Descendants<'p>>,
+}
+
+impl<'p> Descendants<'p> {
+    fn new(parent: Option<&'p Descendants<'p>>) -> Self {
+        Descendants { readers: AtomicUsize::new(0), parent }
+    }
+
+    fn chain(&self) -> impl Iterator<Item = &Descendants<'p>> {
+        std::iter::successors(Some(self), |d| d.parent)
+    }
+
+    fn reader_begun(&self) {
+        for d in self.chain() {
+            d.readers.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn reader_ended(&self) {
+        for d in self.chain() {
+            d.readers.fetch_sub(1, Ordering::Release);
+        }
+    }
+
+    fn live(&self) -> usize {
+        self.readers.load(Ordering::Acquire)
+    }
 }
 
 // SAFETY: without TLS, LMDB lets a read txn be used and ended by any one thread at a time;
@@ -143,7 +181,11 @@ impl<'e, T> RoTxn<'e, T> {
         Ok(RoTxn::from_parts(txn, env, None))
     }
 
-    fn from_parts(txn: RawTxn, env: EnvRef<'e>, parent_children: Option<&'e AtomicUsize>) -> RoTxn<'e, T> {
+    fn from_parts(
+        txn: RawTxn,
+        env: EnvRef<'e>,
+        parent_children: Option<&'e Descendants<'e>>,
+    ) -> RoTxn<'e, T> {
         RoTxn { inner: RoTxnInner { txn: Some(txn), env, parent_children }, _tls: PhantomData }
     }
 
@@ -161,6 +203,11 @@ impl<'e, T> RoTxn<'e, T> {
 
     pub(crate) fn env_inner(&self) -> &EnvInner {
         self.inner.env.inner()
+    }
+
+    /// Whether this is a nested read txn (of a write txn).
+    pub(crate) fn is_nested(&self) -> bool {
+        self.inner.parent_children.is_some()
     }
 
     /// The transaction's id: for a read transaction, the id of the snapshot it reads
@@ -183,8 +230,8 @@ impl<'e, T> RoTxn<'e, T> {
     fn end(&mut self) {
         if let Some(txn) = self.inner.txn.take() {
             txn.abort();
-            if let Some(children) = self.inner.parent_children {
-                children.fetch_sub(1, Ordering::Release);
+            if let Some(parent) = self.inner.parent_children {
+                parent.reader_ended();
             }
         }
     }
@@ -194,8 +241,8 @@ impl<'e, T> RoTxn<'e, T> {
     pub(crate) fn commit(mut self) -> Result<()> {
         let txn = self.inner.txn.take().expect("a transaction is only ended by consuming it");
         let result = txn.commit().map_err(Error::from);
-        if let Some(children) = self.inner.parent_children {
-            children.fetch_sub(1, Ordering::Release);
+        if let Some(parent) = self.inner.parent_children {
+            parent.reader_ended();
         }
         result
     }
@@ -242,28 +289,62 @@ impl<'e> Deref for RoTxn<'e, WithoutTls> {
 /// ```
 pub struct RwTxn<'p> {
     txn: RoTxn<'p, WithoutTls>,
-    /// Read-only children begun and not yet ended; non-zero at commit or drop only if one
-    /// was leaked (`mem::forget`), since each borrows this txn.
-    children: AtomicUsize,
+    /// Read-only transactions begun under this one (directly or under a nested write child)
+    /// and not yet ended; non-zero at commit or drop only if one was leaked
+    /// (`mem::forget`), since each borrows this txn.
+    children: Descendants<'p>,
+    /// Whether this is the env's top-level write txn (which owns LMDB's write lock).
+    top: bool,
+    /// LMDB's write lock is a mutex owned by the thread that began the txn: committing or
+    /// aborting on another thread would leave it locked for ever. So a `RwTxn` is `!Send`
+    /// (heed 0.23's is `Send`).
+    _owner_thread: PhantomData<*const ()>,
 }
 
 impl<'p> RwTxn<'p> {
     pub(crate) fn new<T>(env: &'p Env<T>) -> Result<RwTxn<'p>> {
+        let mut writer = env.inner.writer.lock().unwrap_or_else(|e| e.into_inner());
+        if *writer == Some(thread::current().id()) {
+            return Err(Error::Io(io::Error::new(
+                io::ErrorKind::Deadlock,
+                "this thread already holds a write transaction of this environment, and LMDB allows \
+                 one at a time: waiting for it here would never end. Commit or abort it first, or \
+                 begin a nested one with Env::nested_write_txn",
+            )));
+        }
+        // Not held while LMDB waits for another thread's write txn to end.
+        drop(writer);
         // SAFETY: no parent; the txn borrows the env for 'p and is ended by commit, abort or
         // Drop.
         let txn = unsafe { RawTxn::begin(&env.inner.raw, None, 0) }?;
-        Ok(RwTxn::wrap(txn, EnvRef::Borrowed(&env.inner)))
+        writer = env.inner.writer.lock().unwrap_or_else(|e| e.into_inner());
+        *writer = Some(thread::current().id());
+        Ok(RwTxn::wrap(txn, EnvRef::Borrowed(&env.inner), None))
     }
 
     pub(crate) fn nested(env: &'p Env<impl Sized>, parent: &'p mut RwTxn<'_>) -> Result<RwTxn<'p>> {
-        // SAFETY: `parent` is live and mutably borrowed for 'p, so it cannot be used or
-        // ended while the child lives; the child ends at the latest in its Drop.
+        if !std::ptr::eq(parent.env_inner(), &*env.inner) {
+            return Err(Error::Io(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "nested_write_txn: the parent transaction belongs to another environment; begin the \
+                 nested transaction from the parent's own Env",
+            )));
+        }
+        let parent: &'p RwTxn<'_> = parent;
+        // SAFETY: `parent` is a live txn of this env (checked above), mutably borrowed for 'p,
+        // so it cannot be used or ended while the child lives; the child ends at the latest in
+        // its Drop.
         let txn = unsafe { RawTxn::begin(&env.inner.raw, Some(parent.txn.raw()), 0) }?;
-        Ok(RwTxn::wrap(txn, EnvRef::Borrowed(&env.inner)))
+        Ok(RwTxn::wrap(txn, EnvRef::Borrowed(&env.inner), Some(&parent.children)))
     }
 
-    fn wrap(txn: RawTxn, env: EnvRef<'p>) -> RwTxn<'p> {
-        RwTxn { txn: RoTxn::from_parts(txn, env, None), children: AtomicUsize::new(0) }
+    fn wrap(txn: RawTxn, env: EnvRef<'p>, parent: Option<&'p Descendants<'p>>) -> RwTxn<'p> {
+        RwTxn {
+            txn: RoTxn::from_parts(txn, env, None),
+            children: Descendants::new(parent),
+            top: parent.is_none(),
+            _owner_thread: PhantomData,
+        }
     }
 
     /// Begins a read-only child of this transaction: it sees this transaction's uncommitted
@@ -294,7 +375,7 @@ impl<'p> RwTxn<'p> {
         // SAFETY: the parent is live and borrowed for 'a, so it cannot be ended while the
         // child lives; the child is ended at the latest in its Drop.
         let txn = unsafe { RawTxn::begin(&env.inner().raw, Some(self.txn.raw()), ffi::MDB_RDONLY) }?;
-        self.children.fetch_add(1, Ordering::Relaxed);
+        self.children.reader_begun();
         let env = match env {
             EnvRef::Borrowed(inner) => EnvRef::Borrowed(inner),
             EnvRef::Owned(inner) => EnvRef::Owned(Arc::clone(inner)),
@@ -307,7 +388,14 @@ impl<'p> RwTxn<'p> {
     }
 
     fn leaked_children(&self) -> usize {
-        self.children.load(Ordering::Acquire)
+        self.children.live()
+    }
+
+    /// Just before the top-level txn ends (and LMDB's write lock with it).
+    fn release_writer(&self) {
+        if self.top {
+            *self.txn.env_inner().writer.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        }
     }
 
     /// Commits the transaction.
@@ -336,6 +424,8 @@ impl<'p> RwTxn<'p> {
             return Err(Error::Mdb(MdbError::BadTxn));
         }
         let txn = self.txn.inner.txn.take().expect("a transaction is only ended by consuming it");
+        // Before LMDB unlocks: another thread's write txn may begin as soon as it does.
+        self.release_writer();
         txn.commit().map_err(Error::from)
     }
 
@@ -371,9 +461,13 @@ impl<'p> RwTxn<'p> {
 impl Drop for RwTxn<'_> {
     fn drop(&mut self) {
         if self.leaked_children() > 0 {
+            // The write lock stays with this thread for ever: a later write_txn here fails
+            // instead of waiting.
             self.leak();
+        } else if self.txn.inner.txn.is_some() {
+            self.release_writer();
+            self.txn.end();
         }
-        // Otherwise the inner RoTxn's Drop aborts it.
     }
 }
 

@@ -51,7 +51,7 @@ impl<T> Env<T> {
 
     /// Identifies this environment (for checking that a database belongs to it).
     pub(crate) fn ident(&self) -> NonZeroUsize {
-        NonZeroUsize::new(self.inner.raw.as_ptr() as usize).expect("an env pointer is never null")
+        self.inner.ident
     }
 
     /// Begins a write transaction. LMDB allows one at a time per environment: this blocks
@@ -174,7 +174,8 @@ impl<T> Env<T> {
         Ok(self.inner.raw.clone_data_file()?.metadata()?.len())
     }
 
-    /// A new handle on the data file (for inspection: writing to it corrupts the env).
+    /// A new, read-only handle on the data file (for inspection), with a file offset of its
+    /// own.
     ///
     /// ```
     /// # fn main() -> hedge::Result<()> {
@@ -212,7 +213,10 @@ impl<T> Env<T> {
     /// # Ok(()) }
     /// ```
     pub fn get_flags(&self) -> Result<u32> {
-        Ok(self.inner.raw.flags()?)
+        let flags = self.inner.raw.flags()?;
+        // hedge sets MDB_NOTLS on every env (see EnvOpenOptions::open); a WithTls env reports
+        // what it was opened with.
+        Ok(if self.inner.tls { flags & !ffi::MDB_NOTLS } else { flags })
     }
 
     /// Turns flags on or off on the open environment (those LMDB allows to change:
@@ -298,8 +302,38 @@ impl<T> Env<T> {
             CompactionOption::Enabled => ffi::MDB_CP_COMPACT,
             CompactionOption::Disabled => 0,
         };
+        self.refuse_copy_target(fd, option)?;
         // SAFETY: the caller guarantees `fd`.
         Ok(unsafe { self.inner.raw.copy_to_fd(fd, flags) }?)
+    }
+
+    /// A copy onto the env's own data or lock file would overwrite pages and reader slots
+    /// in use; a plain copy on a thread holding this env's write txn would wait for ever for
+    /// LMDB's write lock (a compacting copy does not take it).
+    fn refuse_copy_target(&self, fd: ffi::mdb_filehandle_t, option: CompactionOption) -> Result<()> {
+        let invalid = |kind, what: &str| Err(crate::Error::Io(std::io::Error::new(kind, what.to_owned())));
+        #[cfg(unix)]
+        {
+            // SAFETY: the caller of copy_to_fd guarantees an open descriptor for the call;
+            // it is only borrowed to read its metadata.
+            let target = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+            let target = super::FileId::of(&File::from(target.try_clone_to_owned()?).metadata()?);
+            if self.inner.files.contains(&target) {
+                return invalid(
+                    std::io::ErrorKind::InvalidInput,
+                    "cannot copy an environment onto its own data or lock file: copy it to a new file",
+                );
+            }
+        }
+        let writer = *self.inner.writer.lock().unwrap_or_else(|e| e.into_inner());
+        if matches!(option, CompactionOption::Disabled) && writer == Some(std::thread::current().id()) {
+            return invalid(
+                std::io::ErrorKind::Deadlock,
+                "a plain copy waits for the write lock, which this thread holds in a write \
+                 transaction: commit or abort it first, or copy with CompactionOption::Enabled",
+            );
+        }
+        Ok(())
     }
 
     /// Checks the environment's consistency: the data file is as long as its meta page says,
@@ -330,7 +364,7 @@ impl<T> Env<T> {
     /// ```
     #[cfg(unix)]
     pub fn check(&self) -> Result<crate::CheckReport> {
-        crate::check::run(&self.inner.raw)
+        crate::check::run(&self.inner)
     }
 
     /// Flushes the data to disk, even with `NO_SYNC`/`MAP_ASYNC`.

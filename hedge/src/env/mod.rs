@@ -6,10 +6,15 @@ mod commit;
 mod env;
 mod options;
 
+use std::any::TypeId;
+use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::ffi::c_void;
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{self, AtomicUsize};
 use std::sync::{Arc, Condvar, LazyLock, Mutex, RwLock};
+use std::thread::ThreadId;
 use std::time::Duration;
 use std::{fmt, io};
 
@@ -19,36 +24,206 @@ pub use options::EnvOpenOptions;
 
 use crate::mdb::handle::RawEnv;
 
-/// Environments open in this process, by canonical path: LMDB forbids opening one twice.
-static OPENED: LazyLock<RwLock<HashMap<PathBuf, Arc<ClosingSignal>>>> = LazyLock::new(RwLock::default);
+/// Environments open in this process. LMDB forbids opening one twice in a process: the
+/// second open takes the lock file's (per-process) lock again, resets the reader table under
+/// the first, or uses another lock file for the same data. Paths do not tell (hard links,
+/// renamed directories, `NO_SUB_DIR` on `dir/data.mdb` beside `dir`), so envs are known by
+/// the identity of their files.
+static OPENED: LazyLock<RwLock<Vec<Opened>>> = LazyLock::new(RwLock::default);
+
+/// One open env's entry in [`OPENED`].
+struct Opened {
+    /// Its data file and, unless `NO_LOCK`, its lock file.
+    files: Vec<FileId>,
+    path: PathBuf,
+    closing: Arc<ClosingSignal>,
+}
+
+/// A file's identity: device and inode.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct FileId {
+    dev: u64,
+    ino: u64,
+}
+
+impl FileId {
+    #[cfg(unix)]
+    pub(crate) fn of(metadata: &std::fs::Metadata) -> FileId {
+        use std::os::unix::fs::MetadataExt;
+        FileId { dev: metadata.dev(), ino: metadata.ino() }
+    }
+}
+
+/// Source of [`EnvInner::ident`]: never reused, unlike the address of an `MDB_env`.
+static NEXT_ENV_IDENT: AtomicUsize = AtomicUsize::new(1);
+
+/// A custom comparator's comparison.
+pub(crate) type CompareFn = fn(&[u8], &[u8]) -> Ordering;
+
+/// A comparator hedge installed for a database, known by its Rust type.
+#[derive(Clone, Copy)]
+pub(crate) struct ComparatorKind {
+    pub(crate) type_id: TypeId,
+    pub(crate) type_name: &'static str,
+    /// The comparison itself for a custom comparator (`None`: LMDB's own, chosen by flags).
+    pub(crate) custom: Option<CompareFn>,
+}
+
+impl ComparatorKind {
+    pub(crate) fn of<C: heed_traits::Comparator + 'static>() -> ComparatorKind {
+        let type_id = TypeId::of::<C>();
+        let builtin = [TypeId::of::<crate::DefaultComparator>(), TypeId::of::<crate::IntegerComparator>()];
+        ComparatorKind {
+            type_id,
+            type_name: std::any::type_name::<C>(),
+            custom: if builtin.contains(&type_id) { None } else { Some(C::compare) },
+        }
+    }
+}
+
+impl PartialEq for ComparatorKind {
+    fn eq(&self, other: &Self) -> bool {
+        self.type_id == other.type_id
+    }
+}
+
+/// A database handle opened (and committed) in this env: the comparators LMDB has for it,
+/// which are env-wide and so cannot change while the handle may be in use.
+#[derive(Clone, Copy)]
+pub(crate) struct OpenDatabase {
+    pub(crate) dbi: crate::mdb::ffi::MDB_dbi,
+    pub(crate) key: ComparatorKind,
+    pub(crate) dup: ComparatorKind,
+}
 
 /// What an `Env` shares between its clones. Fields drop in order: LMDB closes the env
-/// (`raw`) before the path is released and the closing event fires (`registration`), so a
-/// new `open` of the same path cannot overlap this close.
+/// (`raw`) before the files are released and the closing event fires (`registration`), so a
+/// new `open` of the same files cannot overlap this close.
 pub(crate) struct EnvInner {
     pub(crate) raw: RawEnv,
     pub(crate) path: PathBuf,
-    /// Serialises the opening of database handles (`mdb_dbi_open` is not thread-safe).
+    /// Unique in the process for its whole run: what databases and commit tokens are
+    /// checked against.
+    pub(crate) ident: NonZeroUsize,
+    /// Whether the env is a `WithTls` one (LMDB's `MDB_NOTLS` is always set, see
+    /// `EnvOpenOptions::open`; this only decides what `Env::get_flags` reports).
+    pub(crate) tls: bool,
+    /// Serialises the opening of database handles (`mdb_dbi_open` is not thread-safe), and
+    /// the thread holding it, so that a nested attempt fails instead of deadlocking.
     pub(crate) open_lock: Mutex<()>,
+    pub(crate) open_owner: Mutex<Option<ThreadId>>,
+    /// Databases opened and committed, by name (`None`: the unnamed one).
+    pub(crate) databases: Mutex<HashMap<Option<String>, OpenDatabase>>,
+    /// Databases opened by the opening in progress, not committed yet.
+    pending: Mutex<Vec<(Option<String>, OpenDatabase)>>,
+    /// The thread whose top-level write txn holds LMDB's write lock, if one does.
+    pub(crate) writer: Mutex<Option<ThreadId>>,
+    /// The env's data and lock files, to refuse copying the env onto them.
+    pub(crate) files: Vec<FileId>,
     registration: Registration,
 }
 
 impl EnvInner {
+    /// A newly opened env, entered in `opened` (the locked [`OPENED`]).
+    fn new(opened: &mut Vec<Opened>, raw: RawEnv, path: PathBuf, tls: bool, files: Vec<FileId>) -> EnvInner {
+        let closing = Arc::new(ClosingSignal::default());
+        opened.push(Opened { files: files.clone(), path: path.clone(), closing: Arc::clone(&closing) });
+        let ident = NEXT_ENV_IDENT.fetch_add(1, atomic::Ordering::Relaxed);
+        EnvInner {
+            raw,
+            path,
+            ident: NonZeroUsize::new(ident).expect("the counter starts at 1 and never wraps"),
+            tls,
+            open_lock: Mutex::new(()),
+            open_owner: Mutex::new(None),
+            databases: Mutex::default(),
+            pending: Mutex::default(),
+            writer: Mutex::new(None),
+            files,
+            registration: Registration { closing },
+        }
+    }
+
     fn closing_event(&self) -> EnvClosingEvent {
         EnvClosingEvent(Arc::clone(&self.registration.closing))
     }
+
+    /// Takes the right to open database handles (until the [`Opening`] is dropped); fails
+    /// instead of deadlocking when this thread already has it (a database opened from inside
+    /// the closure of `open_databases_and_commit`).
+    pub(crate) fn begin_opening(&self) -> crate::Result<Opening<'_>> {
+        let me = std::thread::current().id();
+        if *self.open_owner.lock().unwrap_or_else(|e| e.into_inner()) == Some(me) {
+            return Err(crate::Error::Io(io::Error::new(
+                io::ErrorKind::Deadlock,
+                "databases are already being opened on this thread (open_databases_and_commit or \
+                 create_databases_and_commit called from inside another's closure): open them all in \
+                 the outer closure",
+            )));
+        }
+        let serialised = self.open_lock.lock().unwrap_or_else(|e| e.into_inner());
+        *self.open_owner.lock().unwrap_or_else(|e| e.into_inner()) = Some(me);
+        Ok(Opening { env: self, _serialised: serialised })
+    }
+
+    /// The database `name` as opened and committed earlier, or as opened by the opening in
+    /// progress.
+    pub(crate) fn registered_database(&self, name: &Option<String>) -> Option<OpenDatabase> {
+        let databases = self.databases.lock().unwrap_or_else(|e| e.into_inner());
+        databases.get(name).copied().or_else(|| {
+            let pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            pending.iter().find(|(n, _)| n == name).map(|(_, open)| *open)
+        })
+    }
+
+    /// Records a database opened by the opening in progress (registered if it commits).
+    pub(crate) fn pending_database(&self, name: Option<String>, open: OpenDatabase) {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner()).push((name, open));
+    }
+
+    /// After LMDB closed the handle `dbi` (a deleted database).
+    pub(crate) fn forget_database(&self, dbi: crate::mdb::ffi::MDB_dbi) {
+        self.databases.lock().unwrap_or_else(|e| e.into_inner()).retain(|_, open| open.dbi != dbi);
+    }
+}
+
+/// The opening of database handles in progress on one thread (see
+/// [`EnvInner::begin_opening`]).
+pub(crate) struct Opening<'e> {
+    env: &'e EnvInner,
+    _serialised: std::sync::MutexGuard<'e, ()>,
+}
+
+impl Opening<'_> {
+    /// The transaction committed: the handles it opened are the env's now.
+    pub(crate) fn committed(self) {
+        let pending = std::mem::take(&mut *self.env.pending.lock().unwrap_or_else(|e| e.into_inner()));
+        self.env.databases.lock().unwrap_or_else(|e| e.into_inner()).extend(pending);
+    }
+}
+
+impl Drop for Opening<'_> {
+    fn drop(&mut self) {
+        // Uncommitted handles were closed by LMDB with their transaction.
+        self.env.pending.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        *self.env.open_owner.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}
+
+/// Whether an env of this process uses one of `files`.
+fn already_open(opened: &[Opened], files: &[FileId]) -> bool {
+    opened.iter().any(|o| o.files.iter().any(|f| files.contains(f)))
 }
 
 /// An env's entry in [`OPENED`]; dropping it removes the entry and signals the closing.
 struct Registration {
-    path: PathBuf,
     closing: Arc<ClosingSignal>,
 }
 
 impl Drop for Registration {
     fn drop(&mut self) {
         let mut opened = OPENED.write().unwrap_or_else(|e| e.into_inner());
-        opened.remove(&self.path);
+        opened.retain(|o| !Arc::ptr_eq(&o.closing, &self.closing));
         drop(opened);
         self.closing.signal();
     }
@@ -146,13 +321,19 @@ impl fmt::Debug for EnvClosingEvent {
 /// # Ok(()) }
 /// ```
 pub fn env_closing_event<P: AsRef<Path>>(path: P) -> Option<EnvClosingEvent> {
+    let path = path.as_ref();
+    let data_file = if path.is_dir() { path.join("data.mdb") } else { path.to_path_buf() };
+    let id = std::fs::metadata(data_file).ok().map(|m| FileId::of(&m));
+    let canonical = canonical(path).ok();
     let opened = OPENED.read().unwrap_or_else(|e| e.into_inner());
-    let path = canonical(path.as_ref()).ok()?;
-    opened.get(&path).map(|signal| EnvClosingEvent(Arc::clone(signal)))
+    opened
+        .iter()
+        .find(|o| Some(&o.path) == canonical.as_ref() || id.is_some_and(|id| o.files[0] == id))
+        .map(|o| EnvClosingEvent(Arc::clone(&o.closing)))
 }
 
-/// The key of the registry: the canonical path; for a data file that does not exist yet
-/// (`NO_SUB_DIR`), its canonical directory joined with the file name.
+/// The path an env is known by (`Env::path`): the canonical path; for a data file that does
+/// not exist yet (`NO_SUB_DIR`), its canonical directory joined with the file name.
 fn canonical(path: &Path) -> io::Result<PathBuf> {
     match path.canonicalize() {
         Ok(path) => Ok(path),

@@ -4,7 +4,7 @@ use std::marker::PhantomData;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::{ClosingSignal, Env, EnvInner, OPENED, Registration, canonical};
+use super::{Env, EnvInner, FileId, OPENED, already_open, canonical};
 use crate::mdb::handle::{RawEnv, os_page_size};
 use crate::{EnvFlags, Error, Result, TlsUsage, WithTls, WithoutTls};
 
@@ -119,6 +119,7 @@ impl<T: TlsUsage> EnvOpenOptions<T> {
     }
 
     /// The size of the reader table: how many read transactions may be live at once.
+    /// From 1 to [`MAX_READERS`](Self::MAX_READERS) (checked at [`open`](Self::open)).
     ///
     /// ```
     /// # fn main() -> hedge::Result<()> {
@@ -132,7 +133,8 @@ impl<T: TlsUsage> EnvOpenOptions<T> {
         self
     }
 
-    /// How many named databases may be opened.
+    /// How many named databases may be opened: up to [`MAX_DBS`](Self::MAX_DBS) (checked at
+    /// [`open`](Self::open)).
     ///
     /// ```
     /// # fn main() -> hedge::Result<()> {
@@ -190,19 +192,12 @@ impl<T: TlsUsage> EnvOpenOptions<T> {
     /// # Ok(()) }
     /// ```
     pub unsafe fn open<P: AsRef<Path>>(&self, path: P) -> Result<Env<T>> {
+        self.check_limits()?;
         let path = canonical(path.as_ref())?;
         let mut opened = OPENED.write().unwrap_or_else(|e| e.into_inner());
-        if opened.contains_key(&path) {
+        let files = env_files(&path, self.flags)?;
+        if already_open(&opened, &files) {
             return Err(Error::EnvAlreadyOpened);
-        }
-        if let Some(size) = self.map_size {
-            let page = os_page_size();
-            if !size.is_multiple_of(page) {
-                return Err(Error::Io(io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    format!("map size ({size}) must be a multiple of the system page size ({page})"),
-                )));
-            }
         }
         let c_path = CString::new(path.as_os_str().as_encoded_bytes()).map_err(|_| {
             Error::Io(io::Error::new(io::ErrorKind::InvalidInput, "the path contains a NUL byte"))
@@ -218,19 +213,92 @@ impl<T: TlsUsage> EnvOpenOptions<T> {
         if let Some(dbs) = self.max_dbs {
             raw.set_max_dbs(dbs)?;
         }
-        let flags = if T::ENABLED { self.flags } else { self.flags | EnvFlags::NO_TLS };
-        raw.open(&c_path, flags.bits(), 0o600)?;
+        // Always MDB_NOTLS, also for WithTls: with thread-local reader slots, LMDB frees a
+        // thread's slot when the thread exits, even if a read txn of it was leaked and values
+        // read from it (`'static` ones from `static_read_txn`) are still in use elsewhere;
+        // the slot's snapshot could then be overwritten under them. WithTls keeps its
+        // stricter API (a `RoTxn<WithTls>` is `!Send`).
+        raw.open(&c_path, (self.flags | EnvFlags::NO_TLS).bits(), 0o600)?;
         refuse_truncated(&raw, &path)?;
-        let closing = Arc::new(ClosingSignal::default());
-        opened.insert(path.clone(), Arc::clone(&closing));
-        let inner = EnvInner {
-            raw,
-            path: path.clone(),
-            open_lock: std::sync::Mutex::new(()),
-            registration: Registration { path, closing },
-        };
+        let inner = EnvInner::new(&mut opened, raw, path, T::ENABLED, files);
         Ok(Env::from_inner(Arc::new(inner)))
     }
+
+    /// The most named databases [`max_dbs`](Self::max_dbs) accepts. LMDB sizes each
+    /// transaction's tables as `int`s of about 60 bytes per database (and adds its own two
+    /// to the count in an `unsigned int`): far beyond this, they wrap.
+    pub const MAX_DBS: u32 = 1 << 24;
+
+    /// The largest reader table [`max_readers`](Self::max_readers) accepts (64 bytes a
+    /// slot: a 1 GiB lock file; LMDB counts readers in `int`s).
+    pub const MAX_READERS: u32 = 1 << 24;
+
+    /// Refuses numeric options LMDB cannot hold, before anything is opened.
+    fn check_limits(&self) -> Result<()> {
+        let invalid = |what: String| Err(Error::Io(io::Error::new(io::ErrorKind::InvalidInput, what)));
+        if let Some(size) = self.map_size {
+            let page = os_page_size();
+            if !size.is_multiple_of(page) {
+                return invalid(format!(
+                    "map size ({size}) must be a multiple of the system page size ({page})"
+                ));
+            }
+        }
+        if let Some(readers) = self.max_readers
+            && !(1..=Self::MAX_READERS).contains(&readers)
+        {
+            return invalid(format!(
+                "max_readers({readers}): the reader table holds 1 to {} slots",
+                Self::MAX_READERS
+            ));
+        }
+        if let Some(dbs) = self.max_dbs
+            && dbs > Self::MAX_DBS
+        {
+            return invalid(format!("max_dbs({dbs}): at most {} named databases", Self::MAX_DBS));
+        }
+        Ok(())
+    }
+}
+
+/// The identities of the files LMDB will use for the env at `path` (data file first, then
+/// the lock file), creating them (empty, as LMDB would) if they do not exist yet, so that
+/// they can be compared with those of the envs already open before LMDB touches them.
+#[cfg(unix)]
+fn env_files(path: &Path, flags: EnvFlags) -> Result<Vec<FileId>> {
+    let (data, lock) = if flags.contains(EnvFlags::NO_SUB_DIR) {
+        let mut lock = path.as_os_str().to_owned();
+        lock.push("-lock");
+        (path.to_path_buf(), std::path::PathBuf::from(lock))
+    } else {
+        (path.join("data.mdb"), path.join("lock.mdb"))
+    };
+    let identity = |file: &Path, create: bool| -> io::Result<FileId> {
+        match std::fs::metadata(file) {
+            Ok(m) => Ok(FileId::of(&m)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound && create => {
+                use std::os::unix::fs::OpenOptionsExt;
+                match std::fs::File::options().write(true).create_new(true).mode(0o600).open(file) {
+                    Ok(_) => {}
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                    Err(e) => return Err(e),
+                }
+                Ok(FileId::of(&std::fs::metadata(file)?))
+            }
+            Err(e) => Err(e),
+        }
+    };
+    let read_only = flags.contains(EnvFlags::READ_ONLY);
+    // Errors as LMDB would give them (the OS's, for the same file).
+    let mut files = vec![identity(&data, !read_only)?];
+    if !flags.contains(EnvFlags::NO_LOCK) {
+        // A read-only env on a read-only file system may have no lock file (LMDB then goes
+        // without): nothing to compare then.
+        if let Ok(lock) = identity(&lock, true) {
+            files.push(lock);
+        }
+    }
+    Ok(files)
 }
 
 /// LMDB maps the data file and trusts its meta page: reading a page past the end of a

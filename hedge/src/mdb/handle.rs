@@ -6,7 +6,7 @@ use std::mem::MaybeUninit;
 use std::ptr::{self, NonNull};
 
 use super::error::MdbError;
-use super::ffi;
+use super::{ffi, rules};
 
 /// Turns an LMDB return code into a `Result`.
 pub(crate) fn mdb_result(rc: c_int) -> Result<(), MdbError> {
@@ -194,14 +194,27 @@ pub(crate) fn os_page_size() -> usize {
 
 #[cfg(unix)]
 impl RawEnv {
-    /// A new `File` for the env's data file (a duplicate of LMDB's descriptor).
+    /// A new, read-only `File` for the env's data file, with an offset of its own. (A `dup`
+    /// of LMDB's descriptor would be writable and share its offset: writing through it, or
+    /// copying the env onto it, rewrites pages under live readers.)
     pub(crate) fn clone_data_file(&self) -> std::io::Result<std::fs::File> {
-        use std::os::fd::BorrowedFd;
         let fd = self.fd().map_err(|e| std::io::Error::other(e.to_string()))?;
-        // SAFETY: LMDB keeps the descriptor open for as long as the env is, and `self` is
-        // borrowed for the call; try_clone_to_owned makes an independent dup.
-        let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
-        Ok(std::fs::File::from(borrowed.try_clone_to_owned()?))
+        // The exact file LMDB has open, even if it was renamed since.
+        if let Ok(file) = std::fs::File::open(format!("/proc/self/fd/{fd}")) {
+            return Ok(file);
+        }
+        let mut path = ptr::null();
+        // SAFETY: valid out-pointer, live env; LMDB returns its own copy of the path, valid
+        // while the env is open (borrowed for this call).
+        mdb_result(unsafe { ffi::mdb_env_get_path(self.as_ptr(), &mut path) })
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        // SAFETY: LMDB's path is NUL-terminated.
+        let path = unsafe { CStr::from_ptr(path) };
+        let path = std::path::Path::new(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(
+            path.to_bytes(),
+        ));
+        let sub_dir = self.flags().map_or(true, |f| f & ffi::MDB_NOSUBDIR == 0);
+        std::fs::File::open(if sub_dir { path.join("data.mdb") } else { path.to_path_buf() })
     }
 }
 
@@ -249,6 +262,7 @@ impl RawTxn {
 
     /// The value of `key`, valid while this txn lives and makes no write.
     pub(crate) fn get<'t>(&'t self, dbi: ffi::MDB_dbi, key: &[u8]) -> Result<Option<&'t [u8]>, MdbError> {
+        self.check_sizes(dbi, key, None)?;
         let mut k = val(key);
         let mut d = val(&[]);
         // SAFETY: live txn, valid key and out-pointer.
@@ -272,13 +286,16 @@ impl RawTxn {
         data: &[u8],
         flags: c_uint,
     ) -> Result<(), MdbError> {
+        self.check_sizes(dbi, key, Some(data))?;
         let (mut k, mut d) = (val(key), val(data));
         // SAFETY: live write txn; key and data outlive the call (LMDB copies them).
         mdb_result(unsafe { ffi::mdb_put(self.as_ptr(), dbi, &mut k, &mut d, flags) })
     }
 
     /// A put that, when refused with `MDB_KEYEXIST` under `MDB_NOOVERWRITE`, returns the
-    /// value already there (valid while this txn lives and makes no write).
+    /// value already there (valid while this txn lives and makes no write). `MDB_KEYEXIST`
+    /// for a key that is not there (`MDB_APPEND` of a key that does not sort last) stays an
+    /// error.
     ///
     /// # Safety
     /// As [`put`](Self::put).
@@ -289,13 +306,12 @@ impl RawTxn {
         data: &[u8],
         flags: c_uint,
     ) -> Result<Option<&'t [u8]>, MdbError> {
+        self.check_sizes(dbi, key, Some(data))?;
         let (mut k, mut d) = (val(key), val(data));
         // SAFETY: live write txn; key and data outlive the call.
         match unsafe { ffi::mdb_put(self.as_ptr(), dbi, &mut k, &mut d, flags | ffi::MDB_NOOVERWRITE) } {
             0 => Ok(None),
-            // SAFETY: with MDB_NOOVERWRITE, LMDB points `d` at the existing value, in a page
-            // valid while the txn (borrowed for 't by the caller) makes no write.
-            rc if rc == ffi::MDB_KEYEXIST => Ok(Some(unsafe { slice(d) })),
+            rc if rc == ffi::MDB_KEYEXIST => self.existing(dbi, key).map(Some),
             rc => Err(MdbError::from_err_code(rc)),
         }
     }
@@ -314,17 +330,24 @@ impl RawTxn {
         flags: c_uint,
     ) -> Result<Result<*mut u8, &'t [u8]>, MdbError> {
         refuse_reserve_on_dupsort(self.dbi_flags(dbi)?)?;
+        self.check_sizes(dbi, key, None)?;
         let mut k = val(key);
         let mut d = ffi::MDB_val { mv_size: size, mv_data: ptr::null_mut() };
         let flags = flags | ffi::MDB_RESERVE | ffi::MDB_NOOVERWRITE;
-        // SAFETY: live write txn; LMDB fills `d` with the reserved or the existing location.
+        // SAFETY: live write txn; LMDB fills `d` with the reserved location.
         match unsafe { ffi::mdb_put(self.as_ptr(), dbi, &mut k, &mut d, flags) } {
             0 => Ok(Ok(d.mv_data as *mut u8)),
-            // SAFETY: the existing value lies in a page valid while the txn, borrowed for 't by
-            // the caller, makes no write.
-            rc if rc == ffi::MDB_KEYEXIST => Ok(Err(unsafe { slice(d) })),
+            rc if rc == ffi::MDB_KEYEXIST => self.existing(dbi, key).map(Err),
             rc => Err(MdbError::from_err_code(rc)),
         }
+    }
+
+    /// The value `key` has after a put answered `MDB_KEYEXIST`. LMDB points the put's data
+    /// at it only in some of the cases it answers that (not for `MDB_APPEND` of a key that
+    /// does not sort last, nor under `MDB_NODUPDATA`), so it is looked up again; a key that
+    /// is not there keeps the error.
+    fn existing<'t>(&'t self, dbi: ffi::MDB_dbi, key: &[u8]) -> Result<&'t [u8], MdbError> {
+        self.get(dbi, key)?.ok_or(MdbError::KeyExist)
     }
 
     /// Reserves `size` bytes for `key`'s value and returns where they are (uninitialised).
@@ -340,6 +363,7 @@ impl RawTxn {
         flags: c_uint,
     ) -> Result<*mut u8, MdbError> {
         refuse_reserve_on_dupsort(self.dbi_flags(dbi)?)?;
+        self.check_sizes(dbi, key, None)?;
         let mut k = val(key);
         let mut d = ffi::MDB_val { mv_size: size, mv_data: ptr::null_mut() };
         // SAFETY: live write txn; LMDB fills `d` with the reserved location.
@@ -357,6 +381,7 @@ impl RawTxn {
         key: &[u8],
         data: Option<&[u8]>,
     ) -> Result<bool, MdbError> {
+        self.check_sizes(dbi, key, data)?;
         let mut k = val(key);
         let mut d = data.map(val);
         let d_ptr = d.as_mut().map_or(ptr::null_mut(), |d| d as *mut ffi::MDB_val);
@@ -385,28 +410,17 @@ impl RawTxn {
         Ok(unsafe { st.assume_init() })
     }
 
+    /// See [`rules::check`].
+    fn check_sizes(&self, dbi: ffi::MDB_dbi, key: &[u8], data: Option<&[u8]>) -> Result<(), MdbError> {
+        // SAFETY: this txn is live, and a RawTxn is used by one thread at a time.
+        unsafe { rules::check(self.as_ptr(), dbi, Some(key), data) }
+    }
+
     pub(crate) fn dbi_flags(&self, dbi: ffi::MDB_dbi) -> Result<c_uint, MdbError> {
         let mut flags = 0;
         // SAFETY: valid out-pointer, live txn.
         mdb_result(unsafe { ffi::mdb_dbi_flags(self.as_ptr(), dbi, &mut flags) })?;
         Ok(flags)
-    }
-}
-
-impl RawTxn {
-    /// Compares two keys (`dup == false`) or two duplicates with the database's comparator,
-    /// as LMDB orders them.
-    pub(crate) fn compare(&self, dbi: ffi::MDB_dbi, dup: bool, a: &[u8], b: &[u8]) -> std::cmp::Ordering {
-        let (a, b) = (val(a), val(b));
-        // SAFETY: live txn and dbi; both values outlive the call; LMDB only reads them.
-        let c = unsafe {
-            if dup {
-                ffi::mdb_dcmp(self.as_ptr(), dbi, &a, &b)
-            } else {
-                ffi::mdb_cmp(self.as_ptr(), dbi, &a, &b)
-            }
-        };
-        c.cmp(&0)
     }
 }
 
@@ -464,6 +478,9 @@ impl<'t> RawCursor<'t> {
         op: ffi::MDB_cursor_op,
         key: Option<&[u8]>,
     ) -> Result<Option<Entry<'t>>, MdbError> {
+        if let Some(key) = key {
+            self.check_sizes(key, None)?;
+        }
         let mut k = key.map_or(val(&[]), val);
         let mut d = val(&[]);
         // SAFETY: live cursor; the input key outlives the call; outputs are written by LMDB.
@@ -478,6 +495,27 @@ impl<'t> RawCursor<'t> {
 }
 
 impl<'t> RawCursor<'t> {
+    /// See [`rules::check`], for this cursor's database.
+    fn check_sizes(&self, key: &[u8], data: Option<&[u8]>) -> Result<(), MdbError> {
+        // SAFETY: live cursor of a live txn ('t) used by this thread; LMDB returns the
+        // cursor's own txn and dbi.
+        unsafe {
+            let cursor = self.ptr.as_ptr();
+            rules::check(ffi::mdb_cursor_txn(cursor), ffi::mdb_cursor_dbi(cursor), Some(key), data)
+        }
+    }
+
+    /// The flags of the cursor's database.
+    fn db_flags(&self) -> Result<c_uint, MdbError> {
+        let mut db_flags = 0;
+        // SAFETY: live cursor; the txn and dbi it returns are its own, live ones.
+        mdb_result(unsafe {
+            let cursor = self.ptr.as_ptr();
+            ffi::mdb_dbi_flags(ffi::mdb_cursor_txn(cursor), ffi::mdb_cursor_dbi(cursor), &mut db_flags)
+        })?;
+        Ok(db_flags)
+    }
+
     /// The number of values of the key under the cursor (1 without `DUP_SORT`).
     pub(crate) fn count(&self) -> Result<usize, MdbError> {
         let mut count = 0;
@@ -496,6 +534,7 @@ impl<'t> RawCursor<'t> {
     /// # Safety
     /// As [`del`](Self::del).
     pub(crate) unsafe fn put(&mut self, key: &[u8], data: &[u8], flags: c_uint) -> Result<bool, MdbError> {
+        self.check_sizes(key, Some(data))?;
         let (mut k, mut d) = (val(key), val(data));
         // SAFETY: per the contract; key and data outlive the call.
         match unsafe { ffi::mdb_cursor_put(self.ptr.as_ptr(), &mut k, &mut d, flags) } {
@@ -517,14 +556,8 @@ impl<'t> RawCursor<'t> {
         size: usize,
         flags: c_uint,
     ) -> Result<Option<*mut u8>, MdbError> {
-        // SAFETY: live cursor; the txn and dbi it returns are its own, live ones.
-        let db_flags = unsafe {
-            let txn = ffi::mdb_cursor_txn(self.ptr.as_ptr());
-            let mut db_flags = 0;
-            mdb_result(ffi::mdb_dbi_flags(txn, ffi::mdb_cursor_dbi(self.ptr.as_ptr()), &mut db_flags))?;
-            db_flags
-        };
-        refuse_reserve_on_dupsort(db_flags)?;
+        refuse_reserve_on_dupsort(self.db_flags()?)?;
+        self.check_sizes(key, None)?;
         let mut k = val(key);
         let mut d = ffi::MDB_val { mv_size: size, mv_data: ptr::null_mut() };
         // SAFETY: per the contract; LMDB fills `d` with the reserved location.
@@ -573,6 +606,12 @@ impl<'t> RawCursor<'t> {
             size > 0 && values.len().is_multiple_of(size) && !values.is_empty(),
             "MDB_MULTIPLE needs whole values"
         );
+        let db_flags = self.db_flags()?;
+        // Without DUP_SORT, LMDB would put the values one over the other under one key.
+        if db_flags & (ffi::MDB_DUPSORT | ffi::MDB_DUPFIXED) != ffi::MDB_DUPSORT | ffi::MDB_DUPFIXED {
+            return Err(MdbError::Incompatible);
+        }
+        self.check_sizes(key, Some(&values[..size]))?;
         let mut k = val(key);
         let mut d = [
             ffi::MDB_val { mv_size: size, mv_data: values.as_ptr() as *mut c_void },

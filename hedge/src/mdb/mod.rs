@@ -4,6 +4,7 @@
 pub(crate) mod error;
 pub(crate) mod flags;
 pub(crate) mod handle;
+pub(crate) mod rules;
 pub(crate) mod version;
 
 #[cfg(not(feature = "pristine-lmdb"))]

@@ -1,0 +1,108 @@
+//! What LMDB assumes about the sizes of keys and values and does not check.
+//!
+//! LMDB's integer comparators read as many bytes as their *first* operand has from both
+//! operands, so an `INTEGER_KEY` key (or `INTEGER_DUP` value) whose size is not the size of
+//! the keys already stored is an out-of-bounds read, and one that is neither an `unsigned
+//! int` nor a `size_t` is compared as garbage. A `DUP_FIXED` key's duplicates are copied
+//! with the size of the ones already there, so a value of another size reads past its end
+//! (or is cut), and an empty one turns the key's sub-page into zero-byte slots. lmdb.h
+//! states these rules ("the keys must all be of the same size", "the data items for this
+//! database are all the same size"); mdb.c trusts them.
+//!
+//! Every call of the FFI layer that hands LMDB a key or a value of a database therefore
+//! asks [`check`] first, which answers `MDB_BAD_VALSIZE` (LMDB's own code for "wrong
+//! DUPFIXED size") instead. Databases without these flags pay one `mdb_dbi_flags` call.
+
+use std::ffi::{c_uint, c_void};
+use std::mem::size_of;
+use std::ptr;
+
+use super::error::MdbError;
+use super::ffi;
+use super::handle::mdb_result;
+
+/// The sizes LMDB's integer comparators support: `unsigned int` and `size_t`.
+fn integer_size(bytes: &[u8]) -> Result<(), MdbError> {
+    if bytes.len() == size_of::<c_uint>() || bytes.len() == size_of::<usize>() {
+        Ok(())
+    } else {
+        Err(MdbError::BadValSize)
+    }
+}
+
+/// Refuses a key (`key`) and/or a value (`data`, a duplicate of `key`) that would break
+/// LMDB's size assumptions for database `dbi` of `txn` (see the module's documentation).
+/// `data` is ignored without `DUP_SORT`: LMDB never compares values there.
+///
+/// # Safety
+/// `txn` is a live transaction used by this thread only, with no write in progress.
+pub(crate) unsafe fn check(
+    txn: *mut ffi::MDB_txn,
+    dbi: ffi::MDB_dbi,
+    key: Option<&[u8]>,
+    data: Option<&[u8]>,
+) -> Result<(), MdbError> {
+    let mut flags: c_uint = 0;
+    // SAFETY: live txn (contract), valid out-pointer; LMDB checks the dbi.
+    mdb_result(unsafe { ffi::mdb_dbi_flags(txn, dbi, &mut flags) })?;
+    let integer_key = flags & ffi::MDB_INTEGERKEY != 0;
+    let sized_dups = flags & ffi::MDB_DUPSORT != 0 && flags & (ffi::MDB_DUPFIXED | ffi::MDB_INTEGERDUP) != 0;
+    if !integer_key && !sized_dups {
+        return Ok(());
+    }
+    if let (true, Some(key)) = (integer_key, key) {
+        integer_size(key)?;
+        // SAFETY: as for this function.
+        if let Some((first, _)) = unsafe { first_entry(txn, dbi, None) }?
+            && first != key.len()
+        {
+            return Err(MdbError::BadValSize);
+        }
+    }
+    if let (true, Some(key), Some(data)) = (sized_dups, key, data) {
+        if data.is_empty() {
+            return Err(MdbError::BadValSize);
+        }
+        if flags & ffi::MDB_INTEGERDUP != 0 {
+            integer_size(data)?;
+        }
+        // The key was checked above, so looking it up compares nothing out of bounds.
+        // SAFETY: as for this function.
+        if let Some((_, existing)) = unsafe { first_entry(txn, dbi, Some(key)) }?
+            && existing != data.len()
+        {
+            return Err(MdbError::BadValSize);
+        }
+    }
+    Ok(())
+}
+
+/// The sizes of the first entry of the database (`key: None`) or of `key`'s first value;
+/// returned as lengths only (the bytes are not kept: a write may move them).
+///
+/// # Safety
+/// As [`check`].
+unsafe fn first_entry(
+    txn: *mut ffi::MDB_txn,
+    dbi: ffi::MDB_dbi,
+    key: Option<&[u8]>,
+) -> Result<Option<(usize, usize)>, MdbError> {
+    let mut cursor = ptr::null_mut();
+    // SAFETY: live txn, valid out-pointer; the cursor is closed below on every path.
+    mdb_result(unsafe { ffi::mdb_cursor_open(txn, dbi, &mut cursor) })?;
+    let mut k = ffi::MDB_val {
+        mv_size: key.map_or(0, <[u8]>::len),
+        mv_data: key.map_or(ptr::null_mut(), |k| k.as_ptr() as *mut c_void),
+    };
+    let mut d = ffi::MDB_val { mv_size: 0, mv_data: ptr::null_mut() };
+    let op = if key.is_some() { ffi::MDB_SET_KEY } else { ffi::MDB_FIRST };
+    // SAFETY: live cursor; the key outlives the call and is only read.
+    let rc = unsafe { ffi::mdb_cursor_get(cursor, &mut k, &mut d, op) };
+    // SAFETY: the cursor was opened above and is not used again.
+    unsafe { ffi::mdb_cursor_close(cursor) };
+    match rc {
+        0 => Ok(Some((k.mv_size, d.mv_size))),
+        rc if rc == ffi::MDB_NOTFOUND => Ok(None),
+        rc => Err(MdbError::from_err_code(rc)),
+    }
+}
