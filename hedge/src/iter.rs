@@ -371,10 +371,18 @@ macro_rules! write_methods {
                 }
             }
 
-            /// Replaces the entry the iterator last returned (`key` must be its key).
+            /// Replaces the entry the iterator last returned. `key` must be its key (checked: an
+            /// error otherwise, since LMDB would write the other key at this entry's place).
             ///
             /// # Safety
-            /// As [`del_current`](Self::del_current).
+            /// - No value returned by this iterator before may be used afterwards: the write can
+            ///   move the pages they point into.
+            /// - In a `DUP_SORT` database, `data` replaces the current duplicate *in place*: it
+            ///   must sort in the same position among the key's duplicates (between the one
+            ///   before and the one after, by the database's duplicate comparator). LMDB does not
+            ///   re-sort, so another value breaks the order of the duplicates and later lookups
+            ///   miss them. (In a `DUP_FIXED` one it must also have the duplicates' size, which
+            ///   is checked: `MdbError::BadValSize`.)
             ///
             /// ```
             /// # use hedge::types::*; use hedge::*;
@@ -399,15 +407,17 @@ macro_rules! write_methods {
             {
                 let key = KC::bytes_encode(key).map_err(Error::Encoding)?;
                 let data = DC::bytes_encode(data).map_err(Error::Encoding)?;
-                // SAFETY: as in del_current.
+                $crate::iter::refuse_other_key(&mut self.$($cursor).+, &key, ffi::MDB_CURRENT)?;
+                // SAFETY: the caller upholds the rules above; the key is the current one.
                 Ok(unsafe { self.$($cursor).+.put(&key, &data, ffi::MDB_CURRENT) }?)
             }
 
             /// Puts through the cursor with `flags` (e.g. `PutFlags::APPEND`), a value of another
-            /// codec if needed.
+            /// codec if needed. With LMDB's `MDB_CURRENT` among the flags, `key` must be the
+            /// current entry's (checked).
             ///
             /// # Safety
-            /// As [`del_current`](Self::del_current).
+            /// As [`put_current`](Self::put_current).
             ///
             /// ```
             /// # use hedge::types::*; use hedge::*;
@@ -438,14 +448,17 @@ macro_rules! write_methods {
             {
                 let key = KC::bytes_encode(key).map_err(Error::Encoding)?;
                 let data = NDC::bytes_encode(data).map_err(Error::Encoding)?;
-                // SAFETY: as in del_current.
+                $crate::iter::refuse_other_key(&mut self.$($cursor).+, &key, flags.bits())?;
+                // SAFETY: the caller upholds the rules of put_current.
                 unsafe { self.$($cursor).+.put(&key, &data, flags.bits()) }?;
                 Ok(())
             }
 
             /// Reserves `data_size` bytes through the cursor (`MDB_RESERVE` and `flags`) and lets
             /// `write_func` fill them, with [`Database::put_reserved`](crate::Database::put_reserved)'s
-            /// rule: a failed or short write gets an error and the rest zeroed.
+            /// rule: a failed or short write gets an error and the rest zeroed. With LMDB's
+            /// `MDB_CURRENT` among the flags, `key` must be the current entry's (checked).
+            /// Refused in `DUP_SORT` databases (`MdbError::Incompatible`).
             ///
             /// # Safety
             /// As [`del_current`](Self::del_current).
@@ -479,6 +492,7 @@ macro_rules! write_methods {
                 F: FnOnce(&mut ReservedSpace) -> std::io::Result<()>,
             {
                 let key = KC::bytes_encode(key).map_err(Error::Encoding)?;
+                $crate::iter::refuse_other_key(&mut self.$($cursor).+, &key, flags.bits())?;
                 // SAFETY: as in del_current.
                 let Some(start) = (unsafe { self.$($cursor).+.reserve(&key, data_size, flags.bits()) }?) else {
                     return Ok(false);
@@ -495,6 +509,28 @@ macro_rules! write_methods {
 }
 
 pub(crate) use write_methods;
+
+/// `MDB_CURRENT` replaces the entry under the cursor without looking at the key it is given:
+/// another key would be written at this entry's place, out of order. So it must be the
+/// current key, byte for byte.
+pub(crate) fn refuse_other_key(
+    cursor: &mut RawCursor<'_>,
+    key: &[u8],
+    flags: std::ffi::c_uint,
+) -> Result<()> {
+    if flags & ffi::MDB_CURRENT == 0 {
+        return Ok(());
+    }
+    match cursor.get(ffi::MDB_GET_CURRENT, None) {
+        Ok(Some((current, _))) if current != key => Err(Error::Io(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "put_current: the key given is not the key of the entry the iterator is on (LMDB would \
+             write it in that entry's place, out of order); use Database::put for another key",
+        ))),
+        // No current entry: LMDB refuses the put itself.
+        _ => Ok(()),
+    }
+}
 
 write_methods!(RwIter, cursor);
 write_methods!(RwRevIter, cursor);

@@ -248,6 +248,12 @@ impl<'e, T> RoTxn<'e, T> {
     }
 }
 
+impl<T> std::fmt::Debug for RoTxn<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RoTxn").field("id", &self.id()).field("nested", &self.is_nested()).finish()
+    }
+}
+
 impl<T> Drop for RoTxn<'_, T> {
     fn drop(&mut self) {
         self.end();
@@ -455,6 +461,12 @@ impl<'p> RwTxn<'p> {
         // RawTxn has no Drop: taking it out without commit or abort leaves the LMDB
         // transaction open, which is the point.
         let _open_forever = self.txn.inner.txn.take();
+    }
+}
+
+impl std::fmt::Debug for RwTxn<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RwTxn").field("id", &self.id()).field("nested", &!self.top).finish()
     }
 }
 

@@ -51,6 +51,27 @@ impl EnvOpenOptions<WithTls> {
             _tls: PhantomData,
         }
     }
+
+    /// The most named databases [`max_dbs`](Self::max_dbs) accepts. LMDB sizes each
+    /// transaction's tables as `int`s of about 60 bytes per database (and adds its own two
+    /// to the count in an `unsigned int`): far beyond this, they wrap.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let options = hedge::EnvOpenOptions::new().max_dbs(hedge::EnvOpenOptions::MAX_DBS + 1).clone();
+    /// assert!(unsafe { options.open(dir.path()) }.is_err());
+    /// ```
+    pub const MAX_DBS: u32 = 1 << 24;
+
+    /// The largest reader table [`max_readers`](Self::max_readers) accepts (64 bytes a
+    /// slot: a 1 GiB lock file; LMDB counts readers in `int`s).
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let options = hedge::EnvOpenOptions::new().max_readers(u32::MAX).clone();
+    /// assert!(unsafe { options.open(dir.path()) }.is_err());
+    /// ```
+    pub const MAX_READERS: u32 = 1 << 24;
 }
 
 impl Default for EnvOpenOptions<WithTls> {
@@ -119,7 +140,7 @@ impl<T: TlsUsage> EnvOpenOptions<T> {
     }
 
     /// The size of the reader table: how many read transactions may be live at once.
-    /// From 1 to [`MAX_READERS`](Self::MAX_READERS) (checked at [`open`](Self::open)).
+    /// From 1 to [`MAX_READERS`](EnvOpenOptions::MAX_READERS) (checked at [`open`](Self::open)).
     ///
     /// ```
     /// # fn main() -> hedge::Result<()> {
@@ -133,7 +154,7 @@ impl<T: TlsUsage> EnvOpenOptions<T> {
         self
     }
 
-    /// How many named databases may be opened: up to [`MAX_DBS`](Self::MAX_DBS) (checked at
+    /// How many named databases may be opened: up to [`MAX_DBS`](EnvOpenOptions::MAX_DBS) (checked at
     /// [`open`](Self::open)).
     ///
     /// ```
@@ -224,15 +245,6 @@ impl<T: TlsUsage> EnvOpenOptions<T> {
         Ok(Env::from_inner(Arc::new(inner)))
     }
 
-    /// The most named databases [`max_dbs`](Self::max_dbs) accepts. LMDB sizes each
-    /// transaction's tables as `int`s of about 60 bytes per database (and adds its own two
-    /// to the count in an `unsigned int`): far beyond this, they wrap.
-    pub const MAX_DBS: u32 = 1 << 24;
-
-    /// The largest reader table [`max_readers`](Self::max_readers) accepts (64 bytes a
-    /// slot: a 1 GiB lock file; LMDB counts readers in `int`s).
-    pub const MAX_READERS: u32 = 1 << 24;
-
     /// Refuses numeric options LMDB cannot hold, before anything is opened.
     fn check_limits(&self) -> Result<()> {
         let invalid = |what: String| Err(Error::Io(io::Error::new(io::ErrorKind::InvalidInput, what)));
@@ -245,17 +257,20 @@ impl<T: TlsUsage> EnvOpenOptions<T> {
             }
         }
         if let Some(readers) = self.max_readers
-            && !(1..=Self::MAX_READERS).contains(&readers)
+            && !(1..=EnvOpenOptions::<WithTls>::MAX_READERS).contains(&readers)
         {
             return invalid(format!(
                 "max_readers({readers}): the reader table holds 1 to {} slots",
-                Self::MAX_READERS
+                EnvOpenOptions::<WithTls>::MAX_READERS
             ));
         }
         if let Some(dbs) = self.max_dbs
-            && dbs > Self::MAX_DBS
+            && dbs > EnvOpenOptions::<WithTls>::MAX_DBS
         {
-            return invalid(format!("max_dbs({dbs}): at most {} named databases", Self::MAX_DBS));
+            return invalid(format!(
+                "max_dbs({dbs}): at most {} named databases",
+                EnvOpenOptions::<WithTls>::MAX_DBS
+            ));
         }
         Ok(())
     }
