@@ -165,6 +165,19 @@
 //! # Ok(()) }
 //! ```
 //!
+//! A write transaction stays on the thread that began it (LMDB's write lock is a mutex that
+//! thread owns: committing elsewhere would leave it locked; heed 0.23's `RwTxn` is `Send`):
+//!
+//! ```compile_fail,E0277
+//! # fn main() -> hedge::Result<()> { let dir = tempfile::tempdir()?;
+//! # let env = unsafe { hedge::EnvOpenOptions::new().read_txn_without_tls().open(dir.path())? };
+//! let wtxn = env.write_txn()?;
+//! std::thread::scope(|s| {
+//!     s.spawn(move || wtxn.commit());
+//! });
+//! # Ok(()) }
+//! ```
+//!
 //! and no transaction is shared between threads; nested readers move, they are not `Sync`:
 //!
 //! ```compile_fail,E0277
