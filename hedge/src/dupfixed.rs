@@ -270,7 +270,11 @@ impl<'txn, DC: BytesDecode<'txn>> Iterator for FixedDuplicates<'txn, DC> {
                 Err(e) => return Some(Err(e)),
             }
         }
-        let (value, rest) = self.block.split_at(self.value_size.min(self.block.len()));
+        // Zero-sized values cannot be written (MdbError::BadValSize), but a file written
+        // elsewhere may hold them: one value per block then, never an endless run of them.
+        let size =
+            if self.value_size == 0 { self.block.len() } else { self.value_size.min(self.block.len()) };
+        let (value, rest) = self.block.split_at(size);
         self.block = rest;
         Some(decode::<DC>(value))
     }

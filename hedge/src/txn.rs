@@ -18,8 +18,10 @@ use crate::mdb::ffi;
 use crate::mdb::handle::RawTxn;
 use crate::{Env, Error, Result};
 
-/// Marker: read transactions of this env use LMDB's thread-local reader slot, so a
-/// [`RoTxn`] stays on the thread that began it (`!Send`), and a thread has at most one.
+/// Marker: a [`RoTxn`] of this env stays on the thread that began it (`!Send`), as heed's
+/// `WithTls` read transactions do. (hedge opens every env with LMDB's `MDB_NOTLS` all the
+/// same: with thread-local reader slots, LMDB would free a leaked read txn's slot when its
+/// thread exits, under values still in use. So a thread may hold several read txns.)
 ///
 /// ```
 /// # fn main() -> hedge::Result<()> {
