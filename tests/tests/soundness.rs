@@ -612,3 +612,31 @@ fn the_unnamed_database_does_not_change_flags_under_its_keys() {
     assert_eq!(io_kind(&err), Some(std::io::ErrorKind::InvalidInput), "{err:?}");
     assert_healthy(&env);
 }
+
+/// Found while porting hole 10 to heed (whose LMDB keeps a pointer to the last nested reader
+/// begun, and reads it after that reader ended): nested readers begun and ended in any
+/// order, then more begun, must touch no freed memory (memcheck in `.ci/reliability`).
+#[test]
+fn nested_readers_end_and_begin_in_any_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = env_at(dir.path());
+    let db: Database<Str, Str> = create(&env, "readers", DatabaseFlags::empty());
+    let mut wtxn = env.write_txn().unwrap();
+    if !hedge_tests::nested_readers_available(&wtxn) {
+        return;
+    }
+    db.put(&mut wtxn, "k", "v").unwrap();
+    for round in 0..3 {
+        let first = wtxn.nested_read_txn().unwrap();
+        let second = wtxn.nested_read_txn().unwrap();
+        if round % 2 == 0 {
+            drop(second)
+        } else {
+            drop(first)
+        }
+        let third = wtxn.nested_read_txn().unwrap();
+        assert_eq!(db.get(&third, "k").unwrap(), Some("v"));
+    }
+    db.put(&mut wtxn, "k", "w").unwrap();
+    wtxn.commit().unwrap();
+}
