@@ -1,6 +1,6 @@
 //! Range and prefix iterators (read side), with heed 0.23's types: a shared engine that
-//! positions a cursor with `MDB_SET_RANGE` and stops at the bound, comparing keys with the
-//! database's comparator `C`.
+//! positions a cursor with `MDB_SET_RANGE` and stops at the bound, comparing keys in the
+//! database's order as LMDB has it (`mdb_cmp`).
 
 use std::cmp::Ordering;
 use std::marker::PhantomData;
@@ -63,12 +63,12 @@ fn seek_before<'t>(
 }
 
 /// The last entry of the last key at or before `key`.
-fn seek_last_at_or_before<'t, C: Comparator>(
+fn seek_last_at_or_before<'t>(
     cursor: &mut RawCursor<'t>,
     key: &[u8],
 ) -> std::result::Result<Option<Entry<'t>>, MdbError> {
     match seek(cursor, key)? {
-        Some((k, _)) if C::compare(k, key) == Ordering::Equal => {
+        Some((k, _)) if cursor.compare_keys(k, key) == Ordering::Equal => {
             // The last duplicate of `key`: past its duplicates, then one back.
             match cursor.get(ffi::MDB_NEXT_NODUP, None)? {
                 Some(_) => cursor.get(ffi::MDB_PREV, None),
@@ -90,8 +90,29 @@ pub(crate) struct Engine<'txn> {
 }
 
 impl<'txn> Engine<'txn> {
-    pub(crate) fn new(cursor: RawCursor<'txn>, bounds: Bounds, forward: bool) -> Self {
-        Engine { cursor, bounds, forward, started: false, done: false }
+    /// Fails if a bound is a key LMDB's comparator for the database cannot take (an
+    /// `INTEGER_KEY` of another size), or for a prefix if the database is not ordered
+    /// bytewise (`REVERSE_KEY`, `INTEGER_KEY`: keys sharing a prefix are not together).
+    pub(crate) fn new(
+        cursor: RawCursor<'txn>,
+        bounds: Bounds,
+        forward: bool,
+    ) -> std::result::Result<Self, MdbError> {
+        match &bounds {
+            Bounds::Range { start, end } => {
+                for bound in [start, end] {
+                    if let Bound::Included(key) | Bound::Excluded(key) = bound {
+                        cursor.check_key(key)?;
+                    }
+                }
+            }
+            Bounds::Prefix(_) => {
+                if cursor.db_flags()? & (ffi::MDB_REVERSEKEY | ffi::MDB_INTEGERKEY) != 0 {
+                    return Err(MdbError::Incompatible);
+                }
+            }
+        }
+        Ok(Engine { cursor, bounds, forward, started: false, done: false })
     }
 
     fn first<C: LexicographicComparatorOrNot>(
@@ -103,7 +124,7 @@ impl<'txn> Engine<'txn> {
                 Bound::Unbounded => cursor.get(ffi::MDB_FIRST, None),
                 Bound::Included(s) => seek(cursor, s),
                 Bound::Excluded(s) => match seek(cursor, s)? {
-                    Some((k, _)) if C::compare(k, s) == Ordering::Equal => {
+                    Some((k, _)) if cursor.compare_keys(k, s) == Ordering::Equal => {
                         cursor.get(ffi::MDB_NEXT_NODUP, None)
                     }
                     other => Ok(other),
@@ -111,7 +132,7 @@ impl<'txn> Engine<'txn> {
             },
             (Bounds::Range { end, .. }, false) => match end {
                 Bound::Unbounded => cursor.get(ffi::MDB_LAST, None),
-                Bound::Included(e) => seek_last_at_or_before::<C::Cmp>(cursor, e),
+                Bound::Included(e) => seek_last_at_or_before(cursor, e),
                 Bound::Excluded(e) => seek_before(cursor, e),
             },
             (Bounds::Prefix(p), true) => seek(cursor, p),
@@ -127,18 +148,22 @@ impl<'txn> Engine<'txn> {
     }
 
     /// Whether `key` is still inside the bounds (in the direction of travel).
-    fn inside<C: Comparator>(&self, key: &[u8]) -> bool {
+    /// Whether `key` (of the database) is within the bounds, in LMDB's order of the database
+    /// (which hedge's Rust comparator types only mirror: a database created with
+    /// `INTEGER_KEY` but handled as `DefaultComparator` is still ordered as integers).
+    fn inside(&self, key: &[u8]) -> bool {
+        let cmp = |bound: &[u8]| self.cursor.compare_keys(key, bound);
         match &self.bounds {
             Bounds::Prefix(p) => key.starts_with(p),
             Bounds::Range { end, .. } if self.forward => match end {
                 Bound::Unbounded => true,
-                Bound::Included(e) => C::compare(key, e) != Ordering::Greater,
-                Bound::Excluded(e) => C::compare(key, e) == Ordering::Less,
+                Bound::Included(e) => cmp(e) != Ordering::Greater,
+                Bound::Excluded(e) => cmp(e) == Ordering::Less,
             },
             Bounds::Range { start, .. } => match start {
                 Bound::Unbounded => true,
-                Bound::Included(s) => C::compare(key, s) != Ordering::Less,
-                Bound::Excluded(s) => C::compare(key, s) == Ordering::Greater,
+                Bound::Included(s) => cmp(s) != Ordering::Less,
+                Bound::Excluded(s) => cmp(s) == Ordering::Greater,
             },
         }
     }
@@ -174,7 +199,7 @@ impl<'txn> Engine<'txn> {
             self.first::<C>()
         };
         match result {
-            Ok(Some(entry)) if self.inside::<C::Cmp>(entry.0) => Some(Ok(entry)),
+            Ok(Some(entry)) if self.inside(entry.0) => Some(Ok(entry)),
             Ok(_) => {
                 self.done = true;
                 None
@@ -187,13 +212,10 @@ impl<'txn> Engine<'txn> {
     }
 }
 
-/// Range iterators need only a [`Comparator`]; prefix iterators a lexicographic one (to find
-/// where a prefix ends). This lets one engine serve both.
+/// Range iterators compare in the database's own order (LMDB's); prefix iterators also need
+/// a lexicographic comparator type, to find where a prefix ends. This lets one engine serve
+/// both.
 pub(crate) trait LexicographicComparatorOrNot {
-    type Cmp: Comparator;
-    fn compare(a: &[u8], b: &[u8]) -> Ordering {
-        Self::Cmp::compare(a, b)
-    }
     fn advance(bytes: &mut Vec<u8>) -> bool;
 }
 
@@ -201,7 +223,6 @@ pub(crate) trait LexicographicComparatorOrNot {
 pub(crate) struct RangeOrder<C>(PhantomData<C>);
 
 impl<C: Comparator> LexicographicComparatorOrNot for RangeOrder<C> {
-    type Cmp = C;
     fn advance(_: &mut Vec<u8>) -> bool {
         false
     }
@@ -211,7 +232,6 @@ impl<C: Comparator> LexicographicComparatorOrNot for RangeOrder<C> {
 pub(crate) struct PrefixOrder<C>(PhantomData<C>);
 
 impl<C: LexicographicComparator> LexicographicComparatorOrNot for PrefixOrder<C> {
-    type Cmp = C;
     fn advance(bytes: &mut Vec<u8>) -> bool {
         advance::<C>(bytes)
     }
@@ -412,20 +432,23 @@ write_methods!(RwPrefix<C>, engine.cursor);
 write_methods!(RwRevPrefix<C>, engine.cursor);
 
 /// One positioning for the `get_*_than*` methods.
-pub(crate) fn position<'t, C: Comparator>(
+pub(crate) fn position<'t>(
     cursor: &mut RawCursor<'t>,
     key: &[u8],
     greater: bool,
     or_equal: bool,
 ) -> std::result::Result<Option<Entry<'t>>, MdbError> {
+    cursor.check_key(key)?;
     match (greater, or_equal) {
         (true, true) => seek(cursor, key),
         (true, false) => match seek(cursor, key)? {
-            Some((k, _)) if C::compare(k, key) == Ordering::Equal => cursor.get(ffi::MDB_NEXT_NODUP, None),
+            Some((k, _)) if cursor.compare_keys(k, key) == Ordering::Equal => {
+                cursor.get(ffi::MDB_NEXT_NODUP, None)
+            }
             other => Ok(other),
         },
         (false, true) => match seek(cursor, key)? {
-            Some(entry) if C::compare(entry.0, key) == Ordering::Equal => Ok(Some(entry)),
+            Some(entry) if cursor.compare_keys(entry.0, key) == Ordering::Equal => Ok(Some(entry)),
             Some(_) => cursor.get(ffi::MDB_PREV, None),
             None => cursor.get(ffi::MDB_LAST, None),
         },

@@ -17,7 +17,7 @@ use crate::bounded::{
     Bounds, Engine, RangeOrder, RoPrefix, RoRange, RoRevPrefix, RoRevRange, RwPrefix, RwRange, RwRevPrefix,
     RwRevRange, owned, position,
 };
-use crate::env::{ComparatorKind, OpenDatabase};
+use crate::env::ComparatorKind;
 use crate::iter::iteration_method::MoveOnCurrentKeyDuplicates;
 use crate::iter::{RoIter, RoRevIter, RwIter, RwRevIter, decode_entry};
 use crate::mdb::ffi;
@@ -218,7 +218,7 @@ impl Comparator for IntegerComparator {
 /// ```
 pub struct DatabaseOpenOptions<'e, 'n, T, KC, DC, C = DefaultComparator, CDUP = DefaultComparator> {
     env: &'e Env<T>,
-    txn_ident: NonZeroUsize,
+    opening: OpeningId,
     name: Option<&'n str>,
     flags: DatabaseFlags,
     types: PhantomData<(KC, DC, C, CDUP)>,
@@ -236,7 +236,7 @@ impl<'e, 'n, T, KC, DC, C, CDUP> DatabaseOpenOptions<'e, 'n, T, KC, DC, C, CDUP>
     fn retype<NKC, NDC, NC, NCDUP>(self) -> DatabaseOpenOptions<'e, 'n, T, NKC, NDC, NC, NCDUP> {
         DatabaseOpenOptions {
             env: self.env,
-            txn_ident: self.txn_ident,
+            opening: self.opening,
             name: self.name,
             flags: self.flags,
             types: PhantomData,
@@ -385,13 +385,15 @@ impl<'e, 'n, T, KC, DC, C, CDUP> DatabaseOpenOptions<'e, 'n, T, KC, DC, C, CDUP>
         self
     }
 
-    fn init(&self, txn: &RawTxn, create: bool) -> Result<ffi::MDB_dbi>
+    /// Opens the handle; returns it with the generation a `Database` of it must carry.
+    fn init(&self, txn: &RawTxn, create: bool) -> Result<(ffi::MDB_dbi, u64)>
     where
         C: Comparator + 'static,
         CDUP: Comparator + 'static,
     {
+        self.env.inner.check_opening(self.opening.serial)?;
         assert_eq!(
-            self.txn_ident,
+            self.opening.txn,
             txn_ident(txn),
             "databases must be opened with the transaction given to open_databases_and_commit / \
              create_databases_and_commit"
@@ -405,6 +407,17 @@ impl<'e, 'n, T, KC, DC, C, CDUP> DatabaseOpenOptions<'e, 'n, T, KC, DC, C, CDUP>
         }
         if TypeId::of::<CDUP>() == TypeId::of::<IntegerComparator>() {
             flags |= ffi::MDB_INTEGERDUP;
+        }
+        if flags & (ffi::MDB_DUPFIXED | ffi::MDB_INTEGERDUP | ffi::MDB_REVERSEDUP) != 0
+            && flags & ffi::MDB_DUPSORT == 0
+        {
+            // LMDB accepts DUP_FIXED alone and then builds the main tree of fixed-size pages
+            // with a key size of 0 (lost values, then an assertion).
+            return Err(Error::Io(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "DUP_FIXED, INTEGER_DUP and REVERSE_DUP (or a duplicate comparator) describe duplicates: \
+                 they need DUP_SORT",
+            )));
         }
         let name = match self.name {
             Some(name) => Some(CString::new(name).map_err(|_| {
@@ -441,7 +454,8 @@ impl<'e, 'n, T, KC, DC, C, CDUP> DatabaseOpenOptions<'e, 'n, T, KC, DC, C, CDUP>
                 open.dbi
             }
             (None, None) => {
-                refuse_main_flags(txn, flags, false)?;
+                // A read txn cannot store new flags, though LMDB would order by them env-wide.
+                refuse_main_flags(txn, flags, self.opening.read_only)?;
                 txn.dbi_open(None, flags)?
             }
             (Some(name), _) => txn.dbi_open(Some(name), flags)?,
@@ -453,9 +467,10 @@ impl<'e, 'n, T, KC, DC, C, CDUP> DatabaseOpenOptions<'e, 'n, T, KC, DC, C, CDUP>
             if dup.custom.is_some() {
                 txn.set_comparator(dbi, compare_with::<CDUP>, true)?;
             }
-            inner.pending_database(registry_key, OpenDatabase { dbi, key, dup });
+            let generation = inner.pending_database(registry_key, dbi, key, dup);
+            return Ok((dbi, generation));
         }
-        Ok(dbi)
+        Ok((dbi, registered.map_or(0, |open| open.generation)))
     }
 
     /// Opens the database if it exists (`Ok(None)` if not).
@@ -485,7 +500,7 @@ impl<'e, 'n, T, KC, DC, C, CDUP> DatabaseOpenOptions<'e, 'n, T, KC, DC, C, CDUP>
     {
         assert_same_env(self.env.ident(), rtxn);
         match self.init(rtxn.raw(), false) {
-            Ok(dbi) => Ok(Some(Database::new(self.env.ident(), dbi))),
+            Ok((dbi, generation)) => Ok(Some(Database::new(self.env.ident(), dbi, generation))),
             Err(Error::Mdb(e)) if e.not_found() => Ok(None),
             Err(e) => Err(e),
         }
@@ -518,15 +533,17 @@ impl<'e, 'n, T, KC, DC, C, CDUP> DatabaseOpenOptions<'e, 'n, T, KC, DC, C, CDUP>
         CDUP: Comparator + 'static,
     {
         assert_same_env(self.env.ident(), wtxn);
-        Ok(Database::new(self.env.ident(), self.init(wtxn.raw(), true)?))
+        let (dbi, generation) = self.init(wtxn.raw(), true)?;
+        Ok(Database::new(self.env.ident(), dbi, generation))
     }
 }
 
 /// LMDB ORs the persistent flags asked for into the unnamed database's (it never refuses
 /// them): turned on over existing keys, `INTEGER_KEY` would compare them out of bounds and
 /// `DUP_SORT` would read plain values as duplicates. So new flags are taken only on an
-/// empty unnamed database that no handle uses yet (`in_use`: it is open already).
-fn refuse_main_flags(txn: &RawTxn, flags: u32, in_use: bool) -> Result<()> {
+/// empty unnamed database that no handle uses yet, in a write txn (`frozen`: it is open
+/// already, or the txn is read-only and could not store them).
+fn refuse_main_flags(txn: &RawTxn, flags: u32, frozen: bool) -> Result<()> {
     const PERSISTENT: u32 = ffi::MDB_REVERSEKEY
         | ffi::MDB_DUPSORT
         | ffi::MDB_INTEGERKEY
@@ -538,12 +555,12 @@ fn refuse_main_flags(txn: &RawTxn, flags: u32, in_use: bool) -> Result<()> {
     if now | asked == now {
         return Ok(());
     }
-    if in_use || txn.stat(MAIN_DBI)?.ms_entries != 0 {
+    if frozen || txn.stat(MAIN_DBI)?.ms_entries != 0 {
         return Err(Error::Io(io::Error::new(
             io::ErrorKind::InvalidInput,
             format!(
-                "the unnamed database has flags {:?}; adding {:?} is only possible while it is empty \
-                 and not yet open",
+                "the unnamed database has flags {:?}; adding {:?} is only possible while it is empty, \
+                 not yet open, and in create_databases_and_commit (a read txn cannot store them)",
                 DatabaseFlags::from_bits_truncate(now),
                 DatabaseFlags::from_bits_truncate(asked & !now)
             ),
@@ -554,6 +571,34 @@ fn refuse_main_flags(txn: &RawTxn, flags: u32, in_use: bool) -> Result<()> {
 
 /// LMDB's handle of the unnamed database.
 const MAIN_DBI: ffi::MDB_dbi = 1;
+
+/// Whether the unnamed database holds a named database's record. LMDB's API does not show
+/// node flags; a record is a 48-byte value (an `MDB_db`) that LMDB refuses to overwrite as a
+/// plain value (`MDB_INCOMPATIBLE`), so each value of that size is rewritten with itself
+/// through the cursor (a no-op for a plain value).
+fn holds_named_databases(txn: &mut RwTxn) -> Result<bool> {
+    const DB_RECORD: usize = 48;
+    if txn.raw().dbi_flags(MAIN_DBI)? & ffi::MDB_DUPSORT != 0 {
+        return Ok(false); // LMDB refuses named databases beside a DUP_SORT unnamed one
+    }
+    let mut cursor = RawCursor::open(txn.raw(), MAIN_DBI)?;
+    let mut op = ffi::MDB_FIRST;
+    while let Some((key, data)) = cursor.get(op, None)? {
+        op = ffi::MDB_NEXT;
+        if data.len() != DB_RECORD {
+            continue;
+        }
+        let (key, data) = (key.to_vec(), data.to_vec());
+        // SAFETY: the txn is a write txn borrowed mutably; the slices read above were copied
+        // and are not used after the write.
+        match unsafe { cursor.put(&key, &data, ffi::MDB_CURRENT) } {
+            Ok(_) => {}
+            Err(crate::MdbError::Incompatible) => return Ok(true),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(false)
+}
 
 fn txn_ident(txn: &RawTxn) -> NonZeroUsize {
     NonZeroUsize::new(txn.as_ptr() as usize).expect("a txn pointer is never null")
@@ -593,7 +638,17 @@ fn assert_same_env<T>(env_ident: NonZeroUsize, txn: &RoTxn<'_, T>) {
 /// ```
 pub struct DatabaseOpener<'e, T> {
     env: &'e Env<T>,
-    txn_ident: NonZeroUsize,
+    opening: OpeningId,
+}
+
+/// Which opening (`open_databases_and_commit` / `create_databases_and_commit` call) an opener
+/// and its options belong to: they work only inside it, with its transaction.
+#[derive(Clone, Copy)]
+struct OpeningId {
+    /// `EnvInner::begin_opening`'s serial, never reused.
+    serial: u64,
+    txn: NonZeroUsize,
+    read_only: bool,
 }
 
 impl<'e, T> DatabaseOpener<'e, T> {
@@ -619,7 +674,7 @@ impl<'e, T> DatabaseOpener<'e, T> {
     pub fn database_options(&self) -> DatabaseOpenOptions<'e, 'static, T, Unspecified, Unspecified> {
         DatabaseOpenOptions {
             env: self.env,
-            txn_ident: self.txn_ident,
+            opening: self.opening,
             name: None,
             flags: DatabaseFlags::empty(),
             types: PhantomData,
@@ -719,6 +774,7 @@ impl<T> Env<T> {
         D: OnCommit,
         E: From<Error>,
     {
+        self.inner.check_txn_generation(rtxn.opened_at())?;
         if rtxn.is_nested() {
             return Err(Error::Io(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -728,7 +784,10 @@ impl<T> Env<T> {
             .into());
         }
         let opening = self.inner.begin_opening()?;
-        let opener = DatabaseOpener { env: self, txn_ident: txn_ident(rtxn.raw()) };
+        let opener = DatabaseOpener {
+            env: self,
+            opening: OpeningId { serial: opening.serial(), txn: txn_ident(rtxn.raw()), read_only: true },
+        };
         match f(&opener, &rtxn)? {
             CommitOrAbort::Commit(databases) => {
                 rtxn.commit()?;
@@ -771,9 +830,31 @@ impl<T> Env<T> {
         D: OnCommit,
         E: From<Error>,
     {
+        self.inner.check_txn_generation(wtxn.opened_at())?;
+        if wtxn.is_nested() {
+            return Err(Error::Io(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "databases cannot be created in a nested write transaction (its parent may still \
+                 abort them after they are handed out): use a top-level one",
+            ))
+            .into());
+        }
         let opening = self.inner.begin_opening()?;
-        let opener = DatabaseOpener { env: self, txn_ident: txn_ident(wtxn.raw()) };
-        match f(&opener, &mut wtxn)? {
+        let opener = DatabaseOpener {
+            env: self,
+            opening: OpeningId { serial: opening.serial(), txn: txn_ident(wtxn.raw()), read_only: false },
+        };
+        let result = f(&opener, &mut wtxn)?;
+        // The closure has `&mut` to the txn: it could have swapped another one in.
+        if txn_ident(wtxn.raw()) != opener.opening.txn || wtxn.env_inner().ident != self.ident() {
+            return Err(Error::Io(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the closure of create_databases_and_commit replaced its transaction: the databases \
+                 opened in the first one are not committed",
+            ))
+            .into());
+        }
+        match result {
             CommitOrAbort::Commit(databases) => {
                 wtxn.commit()?;
                 opening.committed();
@@ -803,6 +884,10 @@ impl<T> Env<T> {
 pub struct Database<'t, KC, DC, C = DefaultComparator, CDUP = DefaultComparator> {
     env_ident: NonZeroUsize,
     dbi: ffi::MDB_dbi,
+    /// Which opening of the handle this is: a handle of an opening that did not commit, or of
+    /// a database deleted since, is refused (`MdbError::BadDbi`) instead of reaching whatever
+    /// database LMDB put in its slot later.
+    generation: u64,
     marker: PhantomData<(&'t (), KC, DC, C, CDUP)>,
 }
 
@@ -829,7 +914,12 @@ impl<'t, KC, DC, C, CDUP> OnCommit for Database<'t, KC, DC, C, CDUP> {
 
     fn on_commit(self, token: &CommitToken) -> Self::Committed {
         assert_eq!(token.env_ident(), self.env_ident, "the commit token comes from another environment");
-        Database { env_ident: self.env_ident, dbi: self.dbi, marker: PhantomData }
+        Database {
+            env_ident: self.env_ident,
+            dbi: self.dbi,
+            generation: self.generation,
+            marker: PhantomData,
+        }
     }
 }
 
@@ -842,13 +932,20 @@ pub(crate) fn decode<'a, X: BytesDecode<'a>>(bytes: &'a [u8]) -> Result<X::DItem
 }
 
 impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
-    fn new(env_ident: NonZeroUsize, dbi: ffi::MDB_dbi) -> Self {
-        Database { env_ident, dbi, marker: PhantomData }
+    fn new(env_ident: NonZeroUsize, dbi: ffi::MDB_dbi, generation: u64) -> Self {
+        Database { env_ident, dbi, generation, marker: PhantomData }
     }
 
+    /// Panics (as heed does) if `txn` is of another env; fails with `MdbError::BadDbi` if the
+    /// handle is stale.
     #[track_caller]
-    pub(crate) fn check<T>(&self, txn: &RoTxn<'_, T>) {
+    pub(crate) fn check<T>(&self, txn: &RoTxn<'_, T>) -> Result<()> {
         assert_same_env(self.env_ident, txn);
+        if txn.env_inner().is_current_database(self.dbi, self.generation) {
+            Ok(())
+        } else {
+            Err(Error::Mdb(crate::MdbError::BadDbi))
+        }
     }
 
     pub(crate) fn dbi(&self) -> ffi::MDB_dbi {
@@ -875,7 +972,7 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
         KC: BytesEncode<'a>,
         DC: BytesDecode<'txn>,
     {
-        self.check(txn);
+        self.check(txn)?;
         let key = encode::<KC>(key)?;
         match txn.raw().get(self.dbi, &key)? {
             Some(bytes) => decode::<DC>(bytes).map(Some),
@@ -934,11 +1031,12 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
         KC: BytesEncode<'a>,
         DC: BytesEncode<'a>,
     {
-        self.check(txn);
+        self.check(txn)?;
         let key = encode::<KC>(key)?;
         let data = encode::<DC>(data)?;
+        let flags = flags.checked_bits()?;
         // SAFETY: `txn` is borrowed mutably, so no value read through it is alive.
-        Ok(unsafe { txn.raw().put(self.dbi, &key, &data, flags.bits()) }?)
+        Ok(unsafe { txn.raw().put(self.dbi, &key, &data, flags) }?)
     }
 
     /// Reserves `data_size` bytes for `key`'s value and lets `write_func` fill them in place
@@ -989,7 +1087,7 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
         KC: BytesEncode<'a>,
         F: FnOnce(&mut ReservedSpace) -> std::io::Result<()>,
     {
-        self.check(txn);
+        self.check(txn)?;
         let key = encode::<KC>(key)?;
         // SAFETY: `txn` is borrowed mutably, so no value read through it is alive, and it
         // stays borrowed while the closure fills the space (no other write can move it).
@@ -1028,7 +1126,7 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     where
         KC: BytesEncode<'a>,
     {
-        self.check(txn);
+        self.check(txn)?;
         let key = encode::<KC>(key)?;
         // LMDB's MDB_NEXT_DUP moves to the next key in a database without duplicates.
         let single = txn.raw().dbi_flags(self.dbi)? & ffi::MDB_DUPSORT == 0;
@@ -1065,7 +1163,7 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     where
         KC: BytesEncode<'a>,
     {
-        self.check(txn);
+        self.check(txn)?;
         let key = encode::<KC>(key)?;
         let mut cursor = RawCursor::open(txn.raw(), self.dbi)?;
         match cursor.get(ffi::MDB_SET, Some(&key))? {
@@ -1128,13 +1226,14 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
         KC: BytesEncode<'a>,
         DC: BytesEncode<'a> + BytesDecode<'txn>,
     {
-        self.check(txn);
+        self.check(txn)?;
         let key = encode::<KC>(key)?;
         let data = encode::<DC>(data)?;
         let txn: &'txn RwTxn = txn;
+        let flags = flags.checked_bits()?;
         // SAFETY: `txn` was borrowed mutably for 'txn, so no value read through it is alive,
         // and the existing value returned stays borrowed with it.
-        match unsafe { txn.raw().put_or_existing(self.dbi, &key, &data, flags.bits()) }? {
+        match unsafe { txn.raw().put_or_existing(self.dbi, &key, &data, flags) }? {
             None => Ok(None),
             Some(existing) => decode::<DC>(existing).map(Some),
         }
@@ -1202,11 +1301,12 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
         F: FnOnce(&mut ReservedSpace) -> io::Result<()>,
         DC: BytesDecode<'txn>,
     {
-        self.check(txn);
+        self.check(txn)?;
         let key = encode::<KC>(key)?;
         let txn: &'txn RwTxn = txn;
+        let flags = flags.checked_bits()?;
         // SAFETY: `txn` was borrowed mutably for 'txn, so no value read through it is alive.
-        match unsafe { txn.raw().reserve_or_existing(self.dbi, &key, data_size, flags.bits()) }? {
+        match unsafe { txn.raw().reserve_or_existing(self.dbi, &key, data_size, flags) }? {
             Err(existing) => decode::<DC>(existing).map(Some),
             Ok(start) => {
                 // SAFETY: LMDB reserved `data_size` writable bytes, valid until the next write
@@ -1245,10 +1345,17 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
         KC: BytesEncode<'a>,
         DC: BytesEncode<'a>,
     {
-        self.check(txn);
+        self.check(txn)?;
         let key = encode::<KC>(key)?;
         let data = encode::<DC>(data)?;
-        // SAFETY: `txn` is borrowed mutably, so no value read through it is alive.
+        // Without DUP_SORT LMDB ignores the value and deletes the key whatever it holds.
+        if txn.raw().dbi_flags(self.dbi)? & ffi::MDB_DUPSORT == 0
+            && txn.raw().get(self.dbi, &key)?.is_none_or(|stored| stored != &data[..])
+        {
+            return Ok(false);
+        }
+        // SAFETY: `txn` is borrowed mutably, so no value read through it is alive (the value
+        // compared above is not used after this point).
         Ok(unsafe { txn.raw().del(self.dbi, &key, Some(&data)) }?)
     }
 
@@ -1300,7 +1407,7 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     /// # Ok(()) }
     /// ```
     pub unsafe fn remove(self, txn: &mut RwTxn) -> Result<()> {
-        self.check(txn);
+        self.check(txn)?;
         // SAFETY: `txn` is borrowed mutably; the caller guarantees the handle is not reused.
         unsafe { txn.raw().drop_db(self.dbi, true) }?;
         // LMDB closed the handle env-wide: its slot (and comparators) may go to another name.
@@ -1372,7 +1479,7 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     where
         KC: BytesEncode<'a>,
     {
-        self.check(txn);
+        self.check(txn)?;
         let key = encode::<KC>(key)?;
         // SAFETY: `txn` is borrowed mutably, so no value read through it is alive.
         Ok(unsafe { txn.raw().del(self.dbi, &key, None) }?)
@@ -1393,7 +1500,15 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     /// # Ok(()) }
     /// ```
     pub fn clear(&self, txn: &mut RwTxn) -> Result<()> {
-        self.check(txn);
+        self.check(txn)?;
+        if self.dbi == MAIN_DBI && holds_named_databases(txn)? {
+            return Err(Error::Io(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the unnamed database holds the records of named databases: emptying it would drop \
+                 them without freeing their pages (LMDB's mdb_drop). Delete its own keys instead, or \
+                 use a named database",
+            )));
+        }
         // SAFETY: `txn` is borrowed mutably; the database itself stays (no delete).
         Ok(unsafe { txn.raw().drop_db(self.dbi, false) }?)
     }
@@ -1412,7 +1527,7 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     /// # Ok(()) }
     /// ```
     pub fn stat(&self, txn: &RoTxn) -> Result<DatabaseStat> {
-        self.check(txn);
+        self.check(txn)?;
         Ok(txn.raw().stat(self.dbi)?.into())
     }
 
@@ -1516,7 +1631,7 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     /// # Ok(()) }
     /// ```
     pub fn iter<'txn>(&self, txn: &'txn RoTxn) -> Result<RoIter<'txn, KC, DC>> {
-        self.check(txn);
+        self.check(txn)?;
         Ok(RoIter::new(RawCursor::open(txn.raw(), self.dbi)?))
     }
 
@@ -1545,7 +1660,7 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     /// # Ok(()) }
     /// ```
     pub fn iter_mut<'txn>(&self, txn: &'txn mut RwTxn) -> Result<RwIter<'txn, KC, DC>> {
-        self.check(txn);
+        self.check(txn)?;
         let txn: &'txn RwTxn = txn;
         Ok(RwIter::new(RawCursor::open(txn.raw(), self.dbi)?))
     }
@@ -1572,7 +1687,7 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     /// # Ok(()) }
     /// ```
     pub fn rev_iter_mut<'txn>(&self, txn: &'txn mut RwTxn) -> Result<RwRevIter<'txn, KC, DC>> {
-        self.check(txn);
+        self.check(txn)?;
         let txn: &'txn RwTxn = txn;
         Ok(RwRevIter::new(RawCursor::open(txn.raw(), self.dbi)?))
     }
@@ -1594,7 +1709,7 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     /// # Ok(()) }
     /// ```
     pub fn rev_iter<'txn>(&self, txn: &'txn RoTxn) -> Result<RoRevIter<'txn, KC, DC>> {
-        self.check(txn);
+        self.check(txn)?;
         Ok(RoRevIter::new(RawCursor::open(txn.raw(), self.dbi)?))
     }
 
@@ -1610,10 +1725,10 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
         DC: BytesDecode<'txn>,
         C: Comparator,
     {
-        self.check(txn);
+        self.check(txn)?;
         let key = encode::<KC>(key)?;
         let mut cursor = RawCursor::open(txn.raw(), self.dbi)?;
-        position::<C>(&mut cursor, &key, greater, or_equal)?.map(decode_entry::<KC, DC>).transpose()
+        position(&mut cursor, &key, greater, or_equal)?.map(decode_entry::<KC, DC>).transpose()
     }
 
     /// The entry with the greatest key strictly lower than `key`.
@@ -1739,7 +1854,7 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
         KC: BytesEncode<'a>,
         R: RangeBounds<KC::EItem>,
     {
-        self.check(txn);
+        self.check(txn)?;
         let bound = |b: Bound<&'a KC::EItem>| -> Result<Bound<Vec<u8>>> {
             Ok(match b {
                 Bound::Included(item) => owned(Bound::Included(&encode::<KC>(item)?)),
@@ -1748,7 +1863,7 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
             })
         };
         let bounds = Bounds::Range { start: bound(range.start_bound())?, end: bound(range.end_bound())? };
-        Ok(Engine::new(RawCursor::open(txn.raw(), self.dbi)?, bounds, forward))
+        Ok(Engine::new(RawCursor::open(txn.raw(), self.dbi)?, bounds, forward)?)
     }
 
     /// The entries whose keys are in `range`, in key order.
@@ -1956,9 +2071,9 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     where
         KC: BytesEncode<'a>,
     {
-        self.check(txn);
+        self.check(txn)?;
         let prefix = encode::<KC>(prefix)?.into_owned();
-        Ok(Engine::new(RawCursor::open(txn.raw(), self.dbi)?, Bounds::Prefix(prefix), forward))
+        Ok(Engine::new(RawCursor::open(txn.raw(), self.dbi)?, Bounds::Prefix(prefix), forward)?)
     }
 
     /// The entries whose encoded key starts with the encoded `prefix`, in key order.
@@ -2031,7 +2146,7 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     /// # Ok(()) }
     /// ```
     pub fn remap_types<KC2, DC2>(self) -> Database<'t, KC2, DC2, C, CDUP> {
-        Database::new(self.env_ident, self.dbi)
+        Database::new(self.env_ident, self.dbi, self.generation)
     }
 
     /// The same database with another key codec.
@@ -2048,7 +2163,7 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     /// # Ok(()) }
     /// ```
     pub fn remap_key_type<KC2>(self) -> Database<'t, KC2, DC, C, CDUP> {
-        Database::new(self.env_ident, self.dbi)
+        Database::new(self.env_ident, self.dbi, self.generation)
     }
 
     /// The same database with another value codec.
@@ -2066,7 +2181,7 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     /// # Ok(()) }
     /// ```
     pub fn remap_data_type<DC2>(self) -> Database<'t, KC, DC2, C, CDUP> {
-        Database::new(self.env_ident, self.dbi)
+        Database::new(self.env_ident, self.dbi, self.generation)
     }
 
     /// The same database, with values decoded only when asked ([`heed_types::LazyDecode`]).
@@ -2084,6 +2199,6 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     /// # Ok(()) }
     /// ```
     pub fn lazily_decode_data(self) -> Database<'t, KC, heed_types::LazyDecode<DC>, C, CDUP> {
-        Database::new(self.env_ident, self.dbi)
+        Database::new(self.env_ident, self.dbi, self.generation)
     }
 }

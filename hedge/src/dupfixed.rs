@@ -50,7 +50,7 @@ impl<KC, DC, C, CDUP> Database<'_, KC, DC, C, CDUP> {
         DC::EItem: 'a,
         I: IntoIterator<Item = &'a DC::EItem>,
     {
-        self.check(txn);
+        self.check(txn)?;
         let key = encode::<KC>(key)?;
         let mut buffer = Vec::new();
         let mut size = None;
@@ -77,8 +77,17 @@ impl<KC, DC, C, CDUP> Database<'_, KC, DC, C, CDUP> {
         }
         let Some(size) = size else { return Ok(0) };
         let mut cursor = RawCursor::open(txn.raw(), self.dbi())?;
-        // SAFETY: `txn` is a write txn borrowed mutably, so no value read through it is alive.
-        Ok(unsafe { cursor.put_multiple(&key, &buffer, size, 0) }?)
+        let total = buffer.len() / size;
+        let mut done = 0;
+        while done < total {
+            // SAFETY: `txn` is a write txn borrowed mutably, so no value read through it is
+            // alive.
+            let stored = unsafe { cursor.put_multiple(&key, &buffer[done * size..], size, 0) }?;
+            // LMDB stops after the first value, reporting 0, when it equals the key's only
+            // value (it rewrites it in place and returns before its loop): go on after it.
+            done += stored.max(1);
+        }
+        Ok(total)
     }
 
     /// The duplicates of `key` in a `DUP_SORT | DUP_FIXED` database, read a block (up to a
@@ -128,7 +137,7 @@ impl<KC, DC, C, CDUP> Database<'_, KC, DC, C, CDUP> {
     where
         KC: BytesEncode<'a>,
     {
-        self.check(txn);
+        self.check(txn)?;
         let key = encode::<KC>(key)?;
         if txn.raw().dbi_flags(self.dbi())? & ffi::MDB_DUPFIXED == 0 {
             return Err(crate::MdbError::Incompatible.into());

@@ -448,9 +448,9 @@ macro_rules! write_methods {
             {
                 let key = KC::bytes_encode(key).map_err(Error::Encoding)?;
                 let data = NDC::bytes_encode(data).map_err(Error::Encoding)?;
-                $crate::iter::refuse_other_key(&mut self.$($cursor).+, &key, flags.bits())?;
+                $crate::iter::refuse_other_key(&mut self.$($cursor).+, &key, flags.checked_bits()?)?;
                 // SAFETY: the caller upholds the rules of put_current.
-                unsafe { self.$($cursor).+.put(&key, &data, flags.bits()) }?;
+                unsafe { self.$($cursor).+.put(&key, &data, flags.checked_bits()?) }?;
                 Ok(())
             }
 
@@ -492,9 +492,9 @@ macro_rules! write_methods {
                 F: FnOnce(&mut ReservedSpace) -> std::io::Result<()>,
             {
                 let key = KC::bytes_encode(key).map_err(Error::Encoding)?;
-                $crate::iter::refuse_other_key(&mut self.$($cursor).+, &key, flags.bits())?;
+                $crate::iter::refuse_other_key(&mut self.$($cursor).+, &key, flags.checked_bits()?)?;
                 // SAFETY: as in del_current.
-                let Some(start) = (unsafe { self.$($cursor).+.reserve(&key, data_size, flags.bits()) }?) else {
+                let Some(start) = (unsafe { self.$($cursor).+.reserve(&key, data_size, flags.checked_bits()?) }?) else {
                     return Ok(false);
                 };
                 // SAFETY: LMDB reserved `data_size` writable bytes, valid until the next write

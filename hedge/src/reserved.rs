@@ -147,6 +147,11 @@ impl ReservedSpace<'_> {
     /// The whole space, for writing through `MaybeUninit`; then call
     /// [`assume_written`](Self::assume_written).
     ///
+    /// Through this slice any byte can be made uninitialised again (`MaybeUninit::uninit()`,
+    /// or a copy from the unwritten part), so what counted as written so far no longer does:
+    /// until `assume_written`, [`written_mut`](Self::written_mut) is empty and the whole
+    /// space would be zeroed at the end. (heed 0.23's `written_mut` trusts the old prefix.)
+    ///
     /// ```
     /// # use hedge::types::*; use hedge::*;
     /// # fn main() -> hedge::Result<()> {
@@ -167,6 +172,8 @@ impl ReservedSpace<'_> {
     /// # Ok(()) }
     /// ```
     pub fn as_uninit_mut(&mut self) -> &mut [MaybeUninit<u8>] {
+        self.written = 0;
+        self.head = 0;
         self.space()
     }
 

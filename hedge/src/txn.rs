@@ -132,6 +132,8 @@ struct RoTxnInner<'e> {
     /// For a nested read txn: the live-reader counts of its parent and the parent's
     /// ancestors, each of which it holds up while it lives.
     parent_children: Option<&'e Descendants<'e>>,
+    /// `EnvInner::openings_committed` when it began (see `check_txn_generation`).
+    opened_at: u64,
 }
 
 /// The read-only transactions begun, and not yet ended, under a write transaction or under
@@ -177,18 +179,25 @@ unsafe impl Send for RoTxn<'_, WithoutTls> {}
 
 impl<'e, T> RoTxn<'e, T> {
     fn begin_top(env: EnvRef<'e>) -> Result<RoTxn<'e, T>> {
+        let opened_at = env.inner().openings_committed();
         // SAFETY: no parent; the txn keeps `env` alive (borrow or Arc) until it is ended in
         // `end`, which runs at the latest in Drop.
         let txn = unsafe { RawTxn::begin(&env.inner().raw, None, ffi::MDB_RDONLY) }?;
-        Ok(RoTxn::from_parts(txn, env, None))
+        Ok(RoTxn::from_parts(txn, env, None, opened_at))
     }
 
     fn from_parts(
         txn: RawTxn,
         env: EnvRef<'e>,
         parent_children: Option<&'e Descendants<'e>>,
+        opened_at: u64,
     ) -> RoTxn<'e, T> {
-        RoTxn { inner: RoTxnInner { txn: Some(txn), env, parent_children }, _tls: PhantomData }
+        RoTxn { inner: RoTxnInner { txn: Some(txn), env, parent_children, opened_at }, _tls: PhantomData }
+    }
+
+    /// See `EnvInner::check_txn_generation`.
+    pub(crate) fn opened_at(&self) -> u64 {
+        self.inner.opened_at
     }
 
     pub(crate) fn new(env: &'e Env<T>) -> Result<RoTxn<'e, T>> {
@@ -322,12 +331,14 @@ impl<'p> RwTxn<'p> {
         }
         // Not held while LMDB waits for another thread's write txn to end.
         drop(writer);
+        env.inner.refuse_inside_opening("begin a write transaction")?;
+        let opened_at = env.inner.openings_committed();
         // SAFETY: no parent; the txn borrows the env for 'p and is ended by commit, abort or
         // Drop.
         let txn = unsafe { RawTxn::begin(&env.inner.raw, None, 0) }?;
         writer = env.inner.writer.lock().unwrap_or_else(|e| e.into_inner());
         *writer = Some(thread::current().id());
-        Ok(RwTxn::wrap(txn, EnvRef::Borrowed(&env.inner), None))
+        Ok(RwTxn::wrap(txn, EnvRef::Borrowed(&env.inner), None, opened_at))
     }
 
     pub(crate) fn nested(env: &'p Env<impl Sized>, parent: &'p mut RwTxn<'_>) -> Result<RwTxn<'p>> {
@@ -343,12 +354,12 @@ impl<'p> RwTxn<'p> {
         // so it cannot be used or ended while the child lives; the child ends at the latest in
         // its Drop.
         let txn = unsafe { RawTxn::begin(&env.inner.raw, Some(parent.txn.raw()), 0) }?;
-        Ok(RwTxn::wrap(txn, EnvRef::Borrowed(&env.inner), Some(&parent.children)))
+        Ok(RwTxn::wrap(txn, EnvRef::Borrowed(&env.inner), Some(&parent.children), parent.opened_at()))
     }
 
-    fn wrap(txn: RawTxn, env: EnvRef<'p>, parent: Option<&'p Descendants<'p>>) -> RwTxn<'p> {
+    fn wrap(txn: RawTxn, env: EnvRef<'p>, parent: Option<&'p Descendants<'p>>, opened_at: u64) -> RwTxn<'p> {
         RwTxn {
-            txn: RoTxn::from_parts(txn, env, None),
+            txn: RoTxn::from_parts(txn, env, None, opened_at),
             children: Descendants::new(parent),
             top: parent.is_none(),
             _owner_thread: PhantomData,
@@ -388,11 +399,16 @@ impl<'p> RwTxn<'p> {
             EnvRef::Borrowed(inner) => EnvRef::Borrowed(inner),
             EnvRef::Owned(inner) => EnvRef::Owned(Arc::clone(inner)),
         };
-        Ok(RoTxn::from_parts(txn, env, Some(&self.children)))
+        Ok(RoTxn::from_parts(txn, env, Some(&self.children), self.opened_at()))
     }
 
     pub(crate) fn raw(&self) -> &RawTxn {
         self.txn.raw()
+    }
+
+    /// Whether this is a nested write txn.
+    pub(crate) fn is_nested(&self) -> bool {
+        !self.top
     }
 
     fn leaked_children(&self) -> usize {

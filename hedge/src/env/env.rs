@@ -325,6 +325,9 @@ impl<T> Env<T> {
                 );
             }
         }
+        if matches!(option, CompactionOption::Disabled) {
+            self.inner.refuse_inside_opening("make a plain copy (it takes the write lock)")?;
+        }
         let writer = *self.inner.writer.lock().unwrap_or_else(|e| e.into_inner());
         if matches!(option, CompactionOption::Disabled) && writer == Some(std::thread::current().id()) {
             return invalid(

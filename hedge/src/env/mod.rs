@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::ffi::c_void;
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{self, AtomicUsize};
+use std::sync::atomic::{self, AtomicU64, AtomicUsize};
 use std::sync::{Arc, Condvar, LazyLock, Mutex, RwLock};
 use std::thread::ThreadId;
 use std::time::Duration;
@@ -57,6 +57,13 @@ impl FileId {
 /// Source of [`EnvInner::ident`]: never reused, unlike the address of an `MDB_env`.
 static NEXT_ENV_IDENT: AtomicUsize = AtomicUsize::new(1);
 
+/// Source of openings' serials and of database handles' generations (never 0, never reused).
+static NEXT_SERIAL: AtomicU64 = AtomicU64::new(1);
+
+fn next_serial() -> u64 {
+    NEXT_SERIAL.fetch_add(1, atomic::Ordering::Relaxed)
+}
+
 /// A custom comparator's comparison.
 pub(crate) type CompareFn = fn(&[u8], &[u8]) -> Ordering;
 
@@ -94,6 +101,8 @@ pub(crate) struct OpenDatabase {
     pub(crate) dbi: crate::mdb::ffi::MDB_dbi,
     pub(crate) key: ComparatorKind,
     pub(crate) dup: ComparatorKind,
+    /// What `Database` handles of it carry (see `EnvInner::is_current_database`).
+    pub(crate) generation: u64,
 }
 
 /// What an `Env` shares between its clones. Fields drop in order: LMDB closes the env
@@ -118,6 +127,14 @@ pub(crate) struct EnvInner {
     pending: Mutex<Vec<(Option<String>, OpenDatabase)>>,
     /// The thread whose top-level write txn holds LMDB's write lock, if one does.
     pub(crate) writer: Mutex<Option<ThreadId>>,
+    /// Per LMDB handle slot, the generation of the database committed in it (0: none).
+    generations: Box<[AtomicU64]>,
+    /// The serial of the opening in progress (0: none).
+    current_opening: AtomicU64,
+    /// Openings that committed new handles so far. A txn begun before one of them has a
+    /// stale count of LMDB's handle slots, and opening a database with it would hand out a
+    /// slot already in use (`mdb_dbi_open` takes the txn's count as the next free slot).
+    openings_committed: AtomicU64,
     /// The env's data and lock files, to refuse copying the env onto them.
     pub(crate) files: Vec<FileId>,
     registration: Registration,
@@ -125,7 +142,14 @@ pub(crate) struct EnvInner {
 
 impl EnvInner {
     /// A newly opened env, entered in `opened` (the locked [`OPENED`]).
-    fn new(opened: &mut Vec<Opened>, raw: RawEnv, path: PathBuf, tls: bool, files: Vec<FileId>) -> EnvInner {
+    fn new(
+        opened: &mut Vec<Opened>,
+        raw: RawEnv,
+        path: PathBuf,
+        tls: bool,
+        files: Vec<FileId>,
+        max_dbs: u32,
+    ) -> EnvInner {
         let closing = Arc::new(ClosingSignal::default());
         opened.push(Opened { files: files.clone(), path: path.clone(), closing: Arc::clone(&closing) });
         let ident = NEXT_ENV_IDENT.fetch_add(1, atomic::Ordering::Relaxed);
@@ -139,6 +163,10 @@ impl EnvInner {
             databases: Mutex::default(),
             pending: Mutex::default(),
             writer: Mutex::new(None),
+            // LMDB's two databases (free list, unnamed) and max_dbs named ones.
+            generations: (0..max_dbs as usize + 2).map(|_| AtomicU64::new(0)).collect(),
+            current_opening: AtomicU64::new(0),
+            openings_committed: AtomicU64::new(0),
             files,
             registration: Registration { closing },
         }
@@ -163,7 +191,71 @@ impl EnvInner {
         }
         let serialised = self.open_lock.lock().unwrap_or_else(|e| e.into_inner());
         *self.open_owner.lock().unwrap_or_else(|e| e.into_inner()) = Some(me);
-        Ok(Opening { env: self, _serialised: serialised })
+        let serial = next_serial();
+        self.current_opening.store(serial, atomic::Ordering::Relaxed);
+        Ok(Opening { env: self, serial, committed: false, _serialised: serialised })
+    }
+
+    /// Database options and openers work only inside the opening that made them (they can be
+    /// moved out of its closure; its txn's address may be another txn's later).
+    pub(crate) fn check_opening(&self, serial: u64) -> crate::Result<()> {
+        let me = std::thread::current().id();
+        let owner = *self.open_owner.lock().unwrap_or_else(|e| e.into_inner());
+        if owner == Some(me) && self.current_opening.load(atomic::Ordering::Relaxed) == serial {
+            return Ok(());
+        }
+        Err(crate::Error::Io(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "database options and openers work only inside the closure of the \
+             open_databases_and_commit / create_databases_and_commit call that made them",
+        )))
+    }
+
+    /// The generation of openings a txn begun now belongs to (read before it begins).
+    pub(crate) fn openings_committed(&self) -> u64 {
+        self.openings_committed.load(atomic::Ordering::Acquire)
+    }
+
+    /// Refuses, for opening databases, a txn begun before another opening committed.
+    pub(crate) fn check_txn_generation(&self, opened_at: u64) -> crate::Result<()> {
+        if opened_at == self.openings_committed() {
+            return Ok(());
+        }
+        Err(crate::Error::Io(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "this transaction began before other databases were opened (LMDB would give a database \
+             opened with it a handle slot already in use): open databases with a transaction begun \
+             just before",
+        )))
+    }
+
+    /// Whether a `Database` handle of slot `dbi` with `generation` is the database committed in
+    /// that slot, or one opened by the opening in progress.
+    pub(crate) fn is_current_database(&self, dbi: crate::mdb::ffi::MDB_dbi, generation: u64) -> bool {
+        let committed = self.generations.get(dbi as usize).map(|g| g.load(atomic::Ordering::Acquire));
+        committed == Some(generation)
+            || self
+                .pending
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .any(|(_, open)| open.dbi == dbi && open.generation == generation)
+    }
+
+    /// Inside the closure of `open_databases_and_commit`, this thread holds the env's
+    /// database-opening lock, which a thread holding LMDB's write lock may be waiting for
+    /// (`create_databases_and_commit`): taking the write lock here could wait for ever.
+    pub(crate) fn refuse_inside_opening(&self, what: &str) -> crate::Result<()> {
+        if *self.open_owner.lock().unwrap_or_else(|e| e.into_inner()) == Some(std::thread::current().id()) {
+            return Err(crate::Error::Io(io::Error::new(
+                io::ErrorKind::Deadlock,
+                format!(
+                    "cannot {what} inside the closure of open_databases_and_commit: it holds the env's \
+                     database-opening lock, which a writer may be waiting for. Do it after the call"
+                ),
+            )));
+        }
+        Ok(())
     }
 
     /// The database `name` as opened and committed earlier, or as opened by the opening in
@@ -176,14 +268,41 @@ impl EnvInner {
         })
     }
 
-    /// Records a database opened by the opening in progress (registered if it commits).
-    pub(crate) fn pending_database(&self, name: Option<String>, open: OpenDatabase) {
+    /// Records a database opened by the opening in progress (registered if it commits);
+    /// returns the generation its handles carry.
+    pub(crate) fn pending_database(
+        &self,
+        name: Option<String>,
+        dbi: crate::mdb::ffi::MDB_dbi,
+        key: ComparatorKind,
+        dup: ComparatorKind,
+    ) -> u64 {
+        let generation = next_serial();
+        let open = OpenDatabase { dbi, key, dup, generation };
         self.pending.lock().unwrap_or_else(|e| e.into_inner()).push((name, open));
+        generation
     }
 
-    /// After LMDB closed the handle `dbi` (a deleted database).
+    /// After LMDB closed the handle `dbi` (a deleted database): its handles are stale.
     pub(crate) fn forget_database(&self, dbi: crate::mdb::ffi::MDB_dbi) {
         self.databases.lock().unwrap_or_else(|e| e.into_inner()).retain(|_, open| open.dbi != dbi);
+        if let Some(generation) = self.generations.get(dbi as usize) {
+            generation.store(0, atomic::Ordering::Release);
+        }
+    }
+
+    /// LMDB's `mdb_dbi_open` of the unnamed database set its comparators env-wide from the
+    /// opening txn's flags (and hedge may have put a custom one over them); the opening did
+    /// not commit, so they go back to what the committed flags say.
+    fn reset_unnamed_comparators(&self) {
+        // SAFETY: a top-level read txn of this live env, ended below; the open lock is held
+        // (by the dropping `Opening`), so no other opening runs.
+        if let Ok(txn) =
+            unsafe { crate::mdb::handle::RawTxn::begin(&self.raw, None, crate::mdb::ffi::MDB_RDONLY) }
+        {
+            let _ = txn.dbi_open(None, 0);
+            txn.abort();
+        }
     }
 }
 
@@ -191,21 +310,40 @@ impl EnvInner {
 /// [`EnvInner::begin_opening`]).
 pub(crate) struct Opening<'e> {
     env: &'e EnvInner,
+    serial: u64,
+    committed: bool,
     _serialised: std::sync::MutexGuard<'e, ()>,
 }
 
 impl Opening<'_> {
+    pub(crate) fn serial(&self) -> u64 {
+        self.serial
+    }
+
     /// The transaction committed: the handles it opened are the env's now.
-    pub(crate) fn committed(self) {
+    pub(crate) fn committed(mut self) {
         let pending = std::mem::take(&mut *self.env.pending.lock().unwrap_or_else(|e| e.into_inner()));
+        if !pending.is_empty() {
+            self.env.openings_committed.fetch_add(1, atomic::Ordering::AcqRel);
+        }
+        for (_, open) in &pending {
+            if let Some(generation) = self.env.generations.get(open.dbi as usize) {
+                generation.store(open.generation, atomic::Ordering::Release);
+            }
+        }
         self.env.databases.lock().unwrap_or_else(|e| e.into_inner()).extend(pending);
+        self.committed = true;
     }
 }
 
 impl Drop for Opening<'_> {
     fn drop(&mut self) {
         // Uncommitted handles were closed by LMDB with their transaction.
-        self.env.pending.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        let pending = std::mem::take(&mut *self.env.pending.lock().unwrap_or_else(|e| e.into_inner()));
+        if !self.committed && pending.iter().any(|(name, _)| name.is_none()) {
+            self.env.reset_unnamed_comparators();
+        }
+        self.env.current_opening.store(0, atomic::Ordering::Relaxed);
         *self.env.open_owner.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 }

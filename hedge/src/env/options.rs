@@ -241,7 +241,7 @@ impl<T: TlsUsage> EnvOpenOptions<T> {
         // stricter API (a `RoTxn<WithTls>` is `!Send`).
         raw.open(&c_path, (self.flags | EnvFlags::NO_TLS).bits(), 0o600)?;
         refuse_truncated(&raw, &path)?;
-        let inner = EnvInner::new(&mut opened, raw, path, T::ENABLED, files);
+        let inner = EnvInner::new(&mut opened, raw, path, T::ENABLED, files, self.max_dbs.unwrap_or(0));
         Ok(Env::from_inner(Arc::new(inner)))
     }
 

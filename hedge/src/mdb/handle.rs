@@ -262,7 +262,7 @@ impl RawTxn {
 
     /// The value of `key`, valid while this txn lives and makes no write.
     pub(crate) fn get<'t>(&'t self, dbi: ffi::MDB_dbi, key: &[u8]) -> Result<Option<&'t [u8]>, MdbError> {
-        self.check_sizes(dbi, key, None)?;
+        self.check_sizes(dbi, key, None, false)?;
         let mut k = val(key);
         let mut d = val(&[]);
         // SAFETY: live txn, valid key and out-pointer.
@@ -286,7 +286,7 @@ impl RawTxn {
         data: &[u8],
         flags: c_uint,
     ) -> Result<(), MdbError> {
-        self.check_sizes(dbi, key, Some(data))?;
+        self.check_sizes(dbi, key, Some(data), true)?;
         let (mut k, mut d) = (val(key), val(data));
         // SAFETY: live write txn; key and data outlive the call (LMDB copies them).
         mdb_result(unsafe { ffi::mdb_put(self.as_ptr(), dbi, &mut k, &mut d, flags) })
@@ -306,7 +306,7 @@ impl RawTxn {
         data: &[u8],
         flags: c_uint,
     ) -> Result<Option<&'t [u8]>, MdbError> {
-        self.check_sizes(dbi, key, Some(data))?;
+        self.check_sizes(dbi, key, Some(data), true)?;
         let (mut k, mut d) = (val(key), val(data));
         // SAFETY: live write txn; key and data outlive the call.
         match unsafe { ffi::mdb_put(self.as_ptr(), dbi, &mut k, &mut d, flags | ffi::MDB_NOOVERWRITE) } {
@@ -330,7 +330,7 @@ impl RawTxn {
         flags: c_uint,
     ) -> Result<Result<*mut u8, &'t [u8]>, MdbError> {
         refuse_reserve_on_dupsort(self.dbi_flags(dbi)?)?;
-        self.check_sizes(dbi, key, None)?;
+        self.check_sizes(dbi, key, None, false)?;
         let mut k = val(key);
         let mut d = ffi::MDB_val { mv_size: size, mv_data: ptr::null_mut() };
         let flags = flags | ffi::MDB_RESERVE | ffi::MDB_NOOVERWRITE;
@@ -363,7 +363,7 @@ impl RawTxn {
         flags: c_uint,
     ) -> Result<*mut u8, MdbError> {
         refuse_reserve_on_dupsort(self.dbi_flags(dbi)?)?;
-        self.check_sizes(dbi, key, None)?;
+        self.check_sizes(dbi, key, None, false)?;
         let mut k = val(key);
         let mut d = ffi::MDB_val { mv_size: size, mv_data: ptr::null_mut() };
         // SAFETY: live write txn; LMDB fills `d` with the reserved location.
@@ -381,7 +381,7 @@ impl RawTxn {
         key: &[u8],
         data: Option<&[u8]>,
     ) -> Result<bool, MdbError> {
-        self.check_sizes(dbi, key, data)?;
+        self.check_sizes(dbi, key, data, false)?;
         let mut k = val(key);
         let mut d = data.map(val);
         let d_ptr = d.as_mut().map_or(ptr::null_mut(), |d| d as *mut ffi::MDB_val);
@@ -411,9 +411,15 @@ impl RawTxn {
     }
 
     /// See [`rules::check`].
-    fn check_sizes(&self, dbi: ffi::MDB_dbi, key: &[u8], data: Option<&[u8]>) -> Result<(), MdbError> {
+    fn check_sizes(
+        &self,
+        dbi: ffi::MDB_dbi,
+        key: &[u8],
+        data: Option<&[u8]>,
+        storing: bool,
+    ) -> Result<(), MdbError> {
         // SAFETY: this txn is live, and a RawTxn is used by one thread at a time.
-        unsafe { rules::check(self.as_ptr(), dbi, Some(key), data) }
+        unsafe { rules::check(self.as_ptr(), dbi, Some(key), data, storing) }
     }
 
     pub(crate) fn dbi_flags(&self, dbi: ffi::MDB_dbi) -> Result<c_uint, MdbError> {
@@ -479,7 +485,7 @@ impl<'t> RawCursor<'t> {
         key: Option<&[u8]>,
     ) -> Result<Option<Entry<'t>>, MdbError> {
         if let Some(key) = key {
-            self.check_sizes(key, None)?;
+            self.check_sizes(key, None, false)?;
         }
         let mut k = key.map_or(val(&[]), val);
         let mut d = val(&[]);
@@ -496,17 +502,38 @@ impl<'t> RawCursor<'t> {
 
 impl<'t> RawCursor<'t> {
     /// See [`rules::check`], for this cursor's database.
-    fn check_sizes(&self, key: &[u8], data: Option<&[u8]>) -> Result<(), MdbError> {
+    fn check_sizes(&self, key: &[u8], data: Option<&[u8]>, storing: bool) -> Result<(), MdbError> {
         // SAFETY: live cursor of a live txn ('t) used by this thread; LMDB returns the
         // cursor's own txn and dbi.
         unsafe {
             let cursor = self.ptr.as_ptr();
-            rules::check(ffi::mdb_cursor_txn(cursor), ffi::mdb_cursor_dbi(cursor), Some(key), data)
+            rules::check(ffi::mdb_cursor_txn(cursor), ffi::mdb_cursor_dbi(cursor), Some(key), data, storing)
         }
     }
 
+    /// Refuses a key that LMDB's comparator for this cursor's database cannot take (see
+    /// [`rules::check`]): what is compared with [`compare_keys`](Self::compare_keys) must
+    /// pass this first.
+    pub(crate) fn check_key(&self, key: &[u8]) -> Result<(), MdbError> {
+        self.check_sizes(key, None, false)
+    }
+
+    /// Compares two keys in the order of the cursor's database, as LMDB orders it (its flags
+    /// and comparator, not the Rust type of the handle). Both must be keys of the database or
+    /// have passed [`check_key`](Self::check_key).
+    pub(crate) fn compare_keys(&self, a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+        let (a, b) = (val(a), val(b));
+        // SAFETY: live cursor; its own txn and dbi; both values outlive the call and have the
+        // sizes LMDB's comparator expects (the caller's contract above).
+        let c = unsafe {
+            let cursor = self.ptr.as_ptr();
+            ffi::mdb_cmp(ffi::mdb_cursor_txn(cursor), ffi::mdb_cursor_dbi(cursor), &a, &b)
+        };
+        c.cmp(&0)
+    }
+
     /// The flags of the cursor's database.
-    fn db_flags(&self) -> Result<c_uint, MdbError> {
+    pub(crate) fn db_flags(&self) -> Result<c_uint, MdbError> {
         let mut db_flags = 0;
         // SAFETY: live cursor; the txn and dbi it returns are its own, live ones.
         mdb_result(unsafe {
@@ -534,7 +561,7 @@ impl<'t> RawCursor<'t> {
     /// # Safety
     /// As [`del`](Self::del).
     pub(crate) unsafe fn put(&mut self, key: &[u8], data: &[u8], flags: c_uint) -> Result<bool, MdbError> {
-        self.check_sizes(key, Some(data))?;
+        self.check_sizes(key, Some(data), true)?;
         let (mut k, mut d) = (val(key), val(data));
         // SAFETY: per the contract; key and data outlive the call.
         match unsafe { ffi::mdb_cursor_put(self.ptr.as_ptr(), &mut k, &mut d, flags) } {
@@ -557,7 +584,7 @@ impl<'t> RawCursor<'t> {
         flags: c_uint,
     ) -> Result<Option<*mut u8>, MdbError> {
         refuse_reserve_on_dupsort(self.db_flags()?)?;
-        self.check_sizes(key, None)?;
+        self.check_sizes(key, None, false)?;
         let mut k = val(key);
         let mut d = ffi::MDB_val { mv_size: size, mv_data: ptr::null_mut() };
         // SAFETY: per the contract; LMDB fills `d` with the reserved location.
@@ -611,7 +638,7 @@ impl<'t> RawCursor<'t> {
         if db_flags & (ffi::MDB_DUPSORT | ffi::MDB_DUPFIXED) != ffi::MDB_DUPSORT | ffi::MDB_DUPFIXED {
             return Err(MdbError::Incompatible);
         }
-        self.check_sizes(key, Some(&values[..size]))?;
+        self.check_sizes(key, Some(&values[..size]), true)?;
         let mut k = val(key);
         let mut d = [
             ffi::MDB_val { mv_size: size, mv_data: values.as_ptr() as *mut c_void },
