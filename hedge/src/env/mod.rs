@@ -295,11 +295,12 @@ impl EnvInner {
     /// opening txn's flags (and hedge may have put a custom one over them); the opening did
     /// not commit, so they go back to what the committed flags say.
     fn reset_unnamed_comparators(&self) {
+        use crate::mdb::{ffi, handle::RawTxn};
         // SAFETY: a top-level read txn of this live env, ended below; the open lock is held
         // (by the dropping `Opening`), so no other opening runs.
-        if let Ok(txn) =
-            unsafe { crate::mdb::handle::RawTxn::begin(&self.raw, None, crate::mdb::ffi::MDB_RDONLY) }
-        {
+        let txn = unsafe { RawTxn::begin(&self.raw, None, ffi::MDB_RDONLY) };
+        if let Ok(txn) = txn {
+            // Nothing to report from a Drop: at worst the comparators stay as they were.
             let _ = txn.dbi_open(None, 0);
             txn.abort();
         }
