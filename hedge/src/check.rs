@@ -76,6 +76,17 @@ const P_INVALID: u64 = u64::MAX;
 /// Problems reported before the walk gives up on a damaged file.
 const MAX_PROBLEMS: usize = 100;
 
+/// A page's `lower`/`upper` are consistent. On a fixed-size (`LEAF2`) page LMDB counts keys
+/// in `lower` (2 a key, beyond the page for 1-byte keys) and moves `upper` down by the key
+/// size less 2 (so *up* for 1-byte keys): only the key count means something there, and the
+/// caller checks that the keys fit.
+fn bounds_ok(flags: u16, lower: usize, upper: usize, len: usize) -> bool {
+    if flags & P_LEAF2 != 0 {
+        return lower >= HEADER;
+    }
+    lower >= HEADER && lower <= upper && upper <= len
+}
+
 fn u16_at(b: &[u8], at: usize) -> u16 {
     u16::from_le_bytes([b[at], b[at + 1]])
 }
@@ -208,13 +219,22 @@ pub(crate) fn run(env: &EnvInner) -> Result<CheckReport> {
             })
             .collect()
     };
-    // SAFETY: a top-level read txn of this live env, ended below before the env can close
-    // (the caller borrows the env for the whole call). It pins the snapshot: no page of it
-    // can be reused while the walk reads the file.
-    let txn = unsafe { RawTxn::begin(&env.raw, None, ffi::MDB_RDONLY) }?;
-    let result = check(&env.raw, &txn, customs);
-    txn.abort();
-    result
+    // LMDB keeps only two meta pages: two commits after the snapshot began, its meta page is
+    // overwritten (the snapshot's pages stay pinned). Then the check starts again on a newer
+    // snapshot; only a meta page missing every time is a problem.
+    const ATTEMPTS: usize = 20;
+    for attempt in 1..=ATTEMPTS {
+        // SAFETY: a top-level read txn of this live env, ended below before the env can close
+        // (the caller borrows the env for the whole call). It pins the snapshot: no page of
+        // it can be reused while the walk reads the file.
+        let txn = unsafe { RawTxn::begin(&env.raw, None, ffi::MDB_RDONLY) }?;
+        let result = check(&env.raw, &txn, &customs, attempt == ATTEMPTS);
+        txn.abort();
+        if let Some(report) = result.transpose() {
+            return report;
+        }
+    }
+    unreachable!("the last attempt always reports")
 }
 
 /// The snapshot's meta page: the free list's and the unnamed database's records and the
@@ -253,22 +273,24 @@ fn walker(file: File, customs: Customs, page_size: usize, last_page: u64, file_l
     Walker { file, customs, page_size, last_page, file_pages: file_len / page_size as u64, seen, report }
 }
 
-fn check(env: &RawEnv, txn: &RawTxn, customs: Customs) -> Result<CheckReport> {
+/// `None`: the snapshot's meta page was overwritten meanwhile (not on the `last` attempt).
+fn check(env: &RawEnv, txn: &RawTxn, customs: &Customs, last: bool) -> Result<Option<CheckReport>> {
     let file = env.clone_data_file()?;
     let page_size = env.stat().ms_psize as usize;
     let file_len = file.metadata()?.len();
     let (free, main, last_page) = match snapshot_meta(&file, page_size, txn) {
         Ok(meta) => meta,
-        Err(problems) => return Ok(CheckReport { problems, ..CheckReport::default() }),
+        Err(_) if !last => return Ok(None),
+        Err(problems) => return Ok(Some(CheckReport { problems, ..CheckReport::default() })),
     };
-    let mut walker = walker(file, customs, page_size, last_page, file_len);
+    let mut walker = walker(file, customs.clone(), page_size, last_page, file_len);
     let (keys, dups) = walker.orders(None, main.flags);
     let entries = walker.tree("the unnamed database", main, keys, dups, true);
     walker.report.entries += entries;
     walker.report.databases += 1;
     walker.free_list(free);
     walker.account();
-    Ok(walker.report)
+    Ok(Some(walker.report))
 }
 
 /// For opening a data file shorter than its meta page's last page: LMDB leaves the file
@@ -449,7 +471,7 @@ impl Walker {
         let Some(page) = self.read(what, pgno, 1) else { return };
         let flags = u16_at(&page, 10);
         let (lower, upper) = (u16_at(&page, 12) as usize, u16_at(&page, 14) as usize);
-        if lower < HEADER || lower > upper || upper > self.page_size {
+        if !bounds_ok(flags, lower, upper, self.page_size) {
             self.problem(format!("{what}: page {pgno} has bounds {lower}..{upper} outside the page"));
             return;
         }
@@ -610,7 +632,7 @@ impl Walker {
             return 0;
         }
         let (flags, lower, upper) = (u16_at(sub, 10), u16_at(sub, 12) as usize, u16_at(sub, 14) as usize);
-        if lower < HEADER || lower > upper || upper > sub.len() {
+        if !bounds_ok(flags, lower, upper, sub.len()) {
             bad(self);
             return 0;
         }
