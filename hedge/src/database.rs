@@ -427,6 +427,20 @@ impl<'e, 'n, T, KC, DC, C, CDUP> DatabaseOpenOptions<'e, 'n, T, KC, DC, C, CDUP>
         };
         let (key, dup) = (ComparatorKind::of::<C>(), ComparatorKind::of::<CDUP>());
         let inner = &self.env.inner;
+        if self.name.is_none() && key.custom.is_some() && inner.max_dbs() > 0 {
+            // LMDB keeps named databases' records in the unnamed database, ordered by its
+            // comparator, which is not stored: a process that opens a named database first
+            // looks its name up in the default order, misses it, and creates a second record.
+            return Err(Error::Io(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "the unnamed database cannot have the custom key comparator {} in an env with \
+                     named databases (max_dbs > 0): their records are ordered by it. Use a named \
+                     database for custom-ordered keys",
+                    key.type_name
+                ),
+            )));
+        }
         let registry_key = self.name.map(str::to_owned);
         let registered = inner.registered_database(&registry_key);
         if let Some(open) = registered {
@@ -1501,13 +1515,15 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     /// ```
     pub fn clear(&self, txn: &mut RwTxn) -> Result<()> {
         self.check(txn)?;
-        if self.dbi == MAIN_DBI && holds_named_databases(txn)? {
-            return Err(Error::Io(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "the unnamed database holds the records of named databases: emptying it would drop \
-                 them without freeing their pages (LMDB's mdb_drop). Delete its own keys instead, or \
-                 use a named database",
-            )));
+        if self.dbi == MAIN_DBI {
+            if holds_named_databases(txn)? {
+                return Err(Error::Io(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "the unnamed database holds the records of named databases: emptying it would \
+                     drop them without freeing their pages (LMDB's mdb_drop). Delete its own keys \
+                     instead, or use a named database",
+                )));
+            }
         }
         // SAFETY: `txn` is borrowed mutably; the database itself stays (no delete).
         Ok(unsafe { txn.raw().drop_db(self.dbi, false) }?)

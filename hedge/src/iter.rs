@@ -372,17 +372,15 @@ macro_rules! write_methods {
             }
 
             /// Replaces the entry the iterator last returned. `key` must be its key (checked: an
-            /// error otherwise, since LMDB would write the other key at this entry's place).
+            /// error otherwise, since LMDB would write the other key at this entry's place). In a
+            /// `DUP_SORT` database, `data` replaces the current duplicate *in place* (LMDB does
+            /// not re-sort): it must sort between the duplicates before and after it, which is
+            /// checked too (an `InvalidInput` error otherwise; in a `DUP_FIXED` one it must also
+            /// have the duplicates' size: `MdbError::BadValSize`).
             ///
             /// # Safety
-            /// - No value returned by this iterator before may be used afterwards: the write can
-            ///   move the pages they point into.
-            /// - In a `DUP_SORT` database, `data` replaces the current duplicate *in place*: it
-            ///   must sort in the same position among the key's duplicates (between the one
-            ///   before and the one after, by the database's duplicate comparator). LMDB does not
-            ///   re-sort, so another value breaks the order of the duplicates and later lookups
-            ///   miss them. (In a `DUP_FIXED` one it must also have the duplicates' size, which
-            ///   is checked: `MdbError::BadValSize`.)
+            /// No value returned by this iterator before may be used afterwards: the write can
+            /// move the pages they point into.
             ///
             /// ```
             /// # use hedge::types::*; use hedge::*;
@@ -408,6 +406,7 @@ macro_rules! write_methods {
                 let key = KC::bytes_encode(key).map_err(Error::Encoding)?;
                 let data = DC::bytes_encode(data).map_err(Error::Encoding)?;
                 $crate::iter::refuse_other_key(&mut self.$($cursor).+, &key, ffi::MDB_CURRENT)?;
+                $crate::iter::refuse_out_of_place(&mut self.$($cursor).+, &key, &data)?;
                 // SAFETY: the caller upholds the rules above; the key is the current one.
                 Ok(unsafe { self.$($cursor).+.put(&key, &data, ffi::MDB_CURRENT) }?)
             }
@@ -509,6 +508,19 @@ macro_rules! write_methods {
 }
 
 pub(crate) use write_methods;
+
+/// `MDB_CURRENT` replaces a duplicate in place: in a `DUP_SORT` database the new value must
+/// sort between the current one's neighbours, or the order of the key's values breaks.
+pub(crate) fn refuse_out_of_place(cursor: &mut RawCursor<'_>, key: &[u8], data: &[u8]) -> Result<()> {
+    if cursor.duplicate_sorts_in_place(key, data)? {
+        return Ok(());
+    }
+    Err(Error::Io(std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        "put_current: in a DUP_SORT database the new value must sort where the current one is \
+         (between its neighbours); delete the current value and put the new one instead",
+    )))
+}
 
 /// `MDB_CURRENT` replaces the entry under the cursor without looking at the key it is given:
 /// another key would be written at this entry's place, out of order. So it must be the

@@ -211,6 +211,11 @@ impl EnvInner {
         )))
     }
 
+    /// How many named databases the env may hold (`max_dbs`).
+    pub(crate) fn max_dbs(&self) -> usize {
+        self.generations.len() - 2
+    }
+
     /// The generation of openings a txn begun now belongs to (read before it begins).
     pub(crate) fn openings_committed(&self) -> u64 {
         self.openings_committed.load(atomic::Ordering::Acquire)

@@ -532,6 +532,51 @@ impl<'t> RawCursor<'t> {
         c.cmp(&0)
     }
 
+    /// For a put with `MDB_CURRENT` in a `DUP_SORT` database: whether `data` may replace the
+    /// duplicate under the cursor in place, i.e. sorts strictly between its neighbours (LMDB
+    /// writes it there without re-sorting). Checks `data`'s size first. `Ok(true)` also when
+    /// the database has no `DUP_SORT` or the cursor stands on nothing (LMDB answers then).
+    pub(crate) fn duplicate_sorts_in_place(&mut self, key: &[u8], data: &[u8]) -> Result<bool, MdbError> {
+        if self.db_flags()? & ffi::MDB_DUPSORT == 0 {
+            return Ok(true);
+        }
+        self.check_sizes(key, Some(data), true)?;
+        let Some((_, current)) = self.get(ffi::MDB_GET_CURRENT, None)? else { return Ok(true) };
+        let current = current.to_vec();
+        // SAFETY: live cursor; LMDB returns its own txn and dbi, both live ('t).
+        let (txn, dbi) =
+            unsafe { (ffi::mdb_cursor_txn(self.ptr.as_ptr()), ffi::mdb_cursor_dbi(self.ptr.as_ptr())) };
+        let dcmp = |a: &[u8], b: &[u8]| {
+            let (a, b) = (val(a), val(b));
+            // SAFETY: live txn and dbi; both values outlive the call and passed the size
+            // rules (stored duplicates, and `data` above).
+            unsafe { ffi::mdb_dcmp(txn, dbi, &a, &b) }.cmp(&0)
+        };
+        // A second cursor finds the neighbours, leaving this one (an iterator's) where it is.
+        let mut probe = ptr::null_mut();
+        // SAFETY: live txn, valid out-pointer; closed below.
+        mdb_result(unsafe { ffi::mdb_cursor_open(txn, dbi, &mut probe) })?;
+        let neighbour = |op: ffi::MDB_cursor_op| -> Result<Option<Vec<u8>>, MdbError> {
+            let (mut k, mut d) = (val(key), val(&current));
+            // SAFETY: live cursor; key and value outlive the call.
+            let rc = unsafe { ffi::mdb_cursor_get(probe, &mut k, &mut d, ffi::MDB_GET_BOTH) };
+            mdb_result(rc)?;
+            // SAFETY: as above.
+            match unsafe { ffi::mdb_cursor_get(probe, &mut k, &mut d, op) } {
+                // SAFETY: on success `d` points into a page of the live txn; copied at once.
+                0 => Ok(Some(unsafe { slice(d) }.to_vec())),
+                rc if rc == ffi::MDB_NOTFOUND => Ok(None),
+                rc => Err(MdbError::from_err_code(rc)),
+            }
+        };
+        let around = neighbour(ffi::MDB_PREV_DUP).and_then(|prev| Ok((prev, neighbour(ffi::MDB_NEXT_DUP)?)));
+        // SAFETY: opened above, not used again.
+        unsafe { ffi::mdb_cursor_close(probe) };
+        let (prev, next) = around?;
+        use std::cmp::Ordering::Less;
+        Ok(prev.is_none_or(|p| dcmp(&p, data) == Less) && next.is_none_or(|n| dcmp(data, &n) == Less))
+    }
+
     /// The flags of the cursor's database.
     pub(crate) fn db_flags(&self) -> Result<c_uint, MdbError> {
         let mut db_flags = 0;
