@@ -1515,15 +1515,13 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     /// ```
     pub fn clear(&self, txn: &mut RwTxn) -> Result<()> {
         self.check(txn)?;
-        if self.dbi == MAIN_DBI {
-            if holds_named_databases(txn)? {
-                return Err(Error::Io(io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    "the unnamed database holds the records of named databases: emptying it would \
-                     drop them without freeing their pages (LMDB's mdb_drop). Delete its own keys \
-                     instead, or use a named database",
-                )));
-            }
+        if self.dbi == MAIN_DBI && holds_named_databases(txn)? {
+            return Err(Error::Io(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the unnamed database holds the records of named databases: emptying it would drop \
+                 them without freeing their pages (LMDB's mdb_drop). Delete its own keys instead, or \
+                 use a named database",
+            )));
         }
         // SAFETY: `txn` is borrowed mutably; the database itself stays (no delete).
         Ok(unsafe { txn.raw().drop_db(self.dbi, false) }?)

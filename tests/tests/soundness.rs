@@ -649,7 +649,8 @@ fn nested_readers_end_and_begin_in_any_order() {
 fn the_check_has_no_false_alarms() {
     let dir = tempfile::tempdir().unwrap();
     let env = env_at(dir.path());
-    let db: Database<Bytes, Bytes> = create(&env, "bytes", DatabaseFlags::DUP_SORT | DatabaseFlags::DUP_FIXED);
+    let db: Database<Bytes, Bytes> =
+        create(&env, "bytes", DatabaseFlags::DUP_SORT | DatabaseFlags::DUP_FIXED);
     let mut wtxn = env.write_txn().unwrap();
     for k in 0..20u8 {
         for v in 0..=255u8 {
