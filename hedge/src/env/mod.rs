@@ -236,15 +236,16 @@ impl EnvInner {
 
     /// Whether a `Database` handle of slot `dbi` with `generation` is the database committed in
     /// that slot, or one opened by the opening in progress.
+    #[inline]
     pub(crate) fn is_current_database(&self, dbi: crate::mdb::ffi::MDB_dbi, generation: u64) -> bool {
         let committed = self.generations.get(dbi as usize).map(|g| g.load(atomic::Ordering::Acquire));
-        committed == Some(generation)
-            || self
-                .pending
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .iter()
-                .any(|(_, open)| open.dbi == dbi && open.generation == generation)
+        committed == Some(generation) || self.is_pending_database(dbi, generation)
+    }
+
+    #[cold]
+    fn is_pending_database(&self, dbi: crate::mdb::ffi::MDB_dbi, generation: u64) -> bool {
+        let pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        pending.iter().any(|(_, open)| open.dbi == dbi && open.generation == generation)
     }
 
     /// Inside the closure of `open_databases_and_commit`, this thread holds the env's

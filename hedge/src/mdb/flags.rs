@@ -125,17 +125,23 @@ impl PutFlags {
     /// LMDB's `MDB_RESERVE`, `MDB_MULTIPLE` and `MDB_CURRENT`, which change what LMDB does with
     /// the data pointer (a reserved value nobody writes) or where it writes: bits hedge does not
     /// define are refused.
+    #[inline]
     pub(crate) fn checked_bits(self) -> crate::Result<std::ffi::c_uint> {
         let unknown = self.bits() & !PutFlags::all().bits();
         if unknown != 0 {
-            return Err(crate::Error::Io(std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                format!(
-                    "PutFlags {unknown:#x} are not put flags hedge knows: use NO_OVERWRITE, NO_DUP_DATA, \
-                     APPEND and APPEND_DUP (reserved writes have their own methods)"
-                ),
-            )));
+            return Err(unknown_put_flags(unknown));
         }
         Ok(self.bits())
     }
+}
+
+#[cold]
+fn unknown_put_flags(unknown: u32) -> crate::Error {
+    crate::Error::Io(std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        format!(
+            "PutFlags {unknown:#x} are not put flags hedge knows: use NO_OVERWRITE, NO_DUP_DATA, \
+             APPEND and APPEND_DUP (reserved writes have their own methods)"
+        ),
+    ))
 }

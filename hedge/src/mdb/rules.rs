@@ -45,6 +45,7 @@ fn integer_size(bytes: &[u8]) -> Result<(), MdbError> {
 ///
 /// # Safety
 /// `txn` is a live transaction used by this thread only, with no write in progress.
+#[inline]
 pub(crate) unsafe fn check(
     txn: *mut ffi::MDB_txn,
     dbi: ffi::MDB_dbi,
@@ -55,6 +56,27 @@ pub(crate) unsafe fn check(
     let mut flags: c_uint = 0;
     // SAFETY: live txn (contract), valid out-pointer; LMDB checks the dbi.
     mdb_result(unsafe { ffi::mdb_dbi_flags(txn, dbi, &mut flags) })?;
+    // Most databases have none of these flags: one test, no call.
+    if flags & (ffi::MDB_INTEGERKEY | ffi::MDB_DUPSORT | ffi::MDB_DUPFIXED) == 0 {
+        return Ok(());
+    }
+    // SAFETY: as for this function.
+    unsafe { check_flagged(txn, dbi, flags, key, data, storing) }
+}
+
+/// [`check`] for a database with `INTEGER_KEY`, `DUP_SORT` or `DUP_FIXED`.
+///
+/// # Safety
+/// As [`check`].
+#[cold]
+unsafe fn check_flagged(
+    txn: *mut ffi::MDB_txn,
+    dbi: ffi::MDB_dbi,
+    flags: c_uint,
+    key: Option<&[u8]>,
+    data: Option<&[u8]>,
+    storing: bool,
+) -> Result<(), MdbError> {
     let integer_key = flags & ffi::MDB_INTEGERKEY != 0;
     let dup_sort = flags & ffi::MDB_DUPSORT != 0;
     if flags & ffi::MDB_DUPFIXED != 0 && !dup_sort {
