@@ -1362,11 +1362,20 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
         self.check(txn)?;
         let key = encode::<KC>(key)?;
         let data = encode::<DC>(data)?;
+        let flags = txn.raw().dbi_flags(self.dbi)?;
+        let dup_sort = flags & ffi::MDB_DUPSORT != 0;
         // Without DUP_SORT LMDB ignores the value and deletes the key whatever it holds.
-        if txn.raw().dbi_flags(self.dbi)? & ffi::MDB_DUPSORT == 0
-            && txn.raw().get(self.dbi, &key)?.is_none_or(|stored| stored != &data[..])
-        {
+        if !dup_sort && txn.raw().get(self.dbi, &key)?.is_none_or(|stored| stored != &data[..]) {
             return Ok(false);
+        }
+        // An empty value can only be a key's lone value (LMDB refuses it beside others), and
+        // LMDB refuses to look one up among several (MDB_BAD_VALSIZE): it is not there. (With
+        // DUP_FIXED or INTEGER_DUP no value is empty: the size rules answer below.)
+        if dup_sort && data.is_empty() && flags & (ffi::MDB_DUPFIXED | ffi::MDB_INTEGERDUP) == 0 {
+            let mut cursor = RawCursor::open(txn.raw(), self.dbi)?;
+            if cursor.get(ffi::MDB_SET, Some(&key))?.is_none() || cursor.count()? > 1 {
+                return Ok(false);
+            }
         }
         // SAFETY: `txn` is borrowed mutably, so no value read through it is alive (the value
         // compared above is not used after this point).

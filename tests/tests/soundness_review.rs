@@ -1229,3 +1229,22 @@ fn the_unnamed_database_takes_no_custom_comparator_beside_named_ones() {
     let keys: Vec<&str> = db.iter(&wtxn).unwrap().map(|e| e.unwrap().0).collect();
     assert_eq!(keys, ["c", "b", "a"]);
 }
+
+/// Found by the API fuzzer: `delete_one_duplicate` of an empty value on a key with several
+/// duplicates answered LMDB's `MDB_BAD_VALSIZE` (it cannot look an empty value up among
+/// several); no such value can be there (LMDB refuses it beside others), so: `Ok(false)`.
+#[test]
+fn deleting_an_empty_duplicate_that_cannot_be_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = env_at(dir.path());
+    let db: Database<Bytes, Bytes> = create(&env, "dups", DatabaseFlags::DUP_SORT);
+    let mut wtxn = env.write_txn().unwrap();
+    db.put(&mut wtxn, b"several", b"a").unwrap();
+    db.put(&mut wtxn, b"several", b"abc").unwrap();
+    db.put(&mut wtxn, b"lone", b"").unwrap();
+    assert!(!db.delete_one_duplicate(&mut wtxn, b"several", b"").unwrap());
+    assert!(!db.delete_one_duplicate(&mut wtxn, b"absent", b"").unwrap());
+    assert!(db.delete_one_duplicate(&mut wtxn, b"lone", b"").unwrap());
+    assert_eq!(db.count_duplicates(&wtxn, b"several").unwrap(), 2);
+    wtxn.commit().unwrap();
+}
