@@ -427,18 +427,25 @@ impl<'e, 'n, T, KC, DC, C, CDUP> DatabaseOpenOptions<'e, 'n, T, KC, DC, C, CDUP>
         };
         let (key, dup) = (ComparatorKind::of::<C>(), ComparatorKind::of::<CDUP>());
         let inner = &self.env.inner;
-        if self.name.is_none() && key.custom.is_some() && inner.max_dbs() > 0 {
-            // LMDB keeps named databases' records in the unnamed database, ordered by its
-            // comparator, which is not stored: a process that opens a named database first
-            // looks its name up in the default order, misses it, and creates a second record.
-            return Err(Error::Io(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "the unnamed database cannot have the custom key comparator {} in an env with \
-                     named databases (max_dbs > 0): their records are ordered by it. Use a named \
-                     database for custom-ordered keys",
-                    key.type_name
-                ),
+        // LMDB keeps named databases' records in the unnamed database, ordered by its
+        // comparator, which is not stored: a custom one there and named databases do not mix
+        // (a process that opens a named database first looks its name up in the default
+        // order, misses it, and creates a second record).
+        if self.name.is_none() && key.custom.is_some() && inner.has_named_databases() {
+            return Err(mixing(format!(
+                "the unnamed database cannot take the custom key comparator {} while named databases \
+                 are open: their records are ordered by it",
+                key.type_name
+            )));
+        }
+        if self.name.is_some()
+            && let Some(main) = inner.registered_database(&None)
+            && main.key.custom.is_some()
+        {
+            return Err(mixing(format!(
+                "no named database beside an unnamed database with the custom key comparator {}: \
+                 the named databases' records would be ordered by it",
+                main.key.type_name
             )));
         }
         let registry_key = self.name.map(str::to_owned);
@@ -581,6 +588,13 @@ fn refuse_main_flags(txn: &RawTxn, flags: u32, frozen: bool) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+fn mixing(what: String) -> Error {
+    Error::Io(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("{what}; use a named database for custom-ordered keys"),
+    ))
 }
 
 /// LMDB's handle of the unnamed database.

@@ -2869,6 +2869,7 @@ impl Fuzz {
         let mut handles = Vec::new();
         let mut named = false;
         let mut main_refuses_names = false;
+        let mut main_custom_key = false;
         let any_named = specs.iter().any(|s| s.name.is_some());
         for spec in specs {
             let reorders_main = spec.name.is_none() && named && !spec.plain();
@@ -2886,9 +2887,11 @@ impl Fuzz {
                 && (spec.effective_flags().intersects(
                     DatabaseFlags::DUP_FIXED | DatabaseFlags::INTEGER_DUP | DatabaseFlags::REVERSE_DUP,
                 ) || spec.dup_cmp != CmpKind::Default);
-            // A custom key comparator on the unnamed database is refused in an env with named
-            // databases (its records would be ordered by a comparator LMDB does not store).
-            let custom_main_key = spec.name.is_none() && spec.key_cmp == CmpKind::Rev;
+            // A custom key comparator on the unnamed database and named databases do not mix
+            // (its records would be ordered by a comparator LMDB does not store): whichever
+            // comes second is refused.
+            let custom_main_key = (spec.name.is_none() && spec.key_cmp == CmpKind::Rev && named)
+                || (spec.name.is_some() && main_custom_key);
             let may_refuse = dup_flags_alone
                 || custom_main_key
                 || match spec.name {
@@ -2922,7 +2925,8 @@ impl Fuzz {
                         None => {
                             main_refuses_names = spec
                                 .effective_flags()
-                                .intersects(DatabaseFlags::DUP_SORT | DatabaseFlags::INTEGER_KEY)
+                                .intersects(DatabaseFlags::DUP_SORT | DatabaseFlags::INTEGER_KEY);
+                            main_custom_key = spec.key_cmp == CmpKind::Rev;
                         }
                     }
                 }

@@ -1196,38 +1196,44 @@ fn put_current_keeps_the_duplicates_sorted() {
     assert!(report.is_ok(), "{report:?}");
 }
 
-/// Found by the API fuzzer: the unnamed database opened with a custom key comparator in an env
-/// with named databases: their records are ordered by it, named databases could no longer be
+/// Found by the API fuzzer: the unnamed database with a custom key comparator and named
+/// databases in one env: their records are ordered by it, named databases could no longer be
 /// found (`BadDbi`), and a process that opened a named one first created a second record.
+/// Whichever comes second is refused.
 #[test]
-fn the_unnamed_database_takes_no_custom_comparator_beside_named_ones() {
+fn the_unnamed_database_custom_comparator_and_named_databases_do_not_mix() {
+    let unnamed_backwards = |env: &Env| {
+        env.create_databases_and_commit(env.write_txn().unwrap(), |opener, wtxn| {
+            let options = opener.database_options().types::<Str, Str>().key_comparator::<Backwards>();
+            options.create(wtxn).map(CommitOrAbort::<_, ()>::Commit)
+        })
+        .map(|c| c.unwrap_commit())
+    };
+    let invalid = |err: &Error| matches!(err, Error::Io(e) if e.kind() == std::io::ErrorKind::InvalidInput);
+    // Named first: the comparator is refused.
     let dir = tempfile::tempdir().unwrap();
     let env = env_at(dir.path());
-    let err = env
-        .create_databases_and_commit(env.write_txn().unwrap(), |opener, wtxn| {
-            let options = opener.database_options().types::<Str, Str>().key_comparator::<Backwards>();
-            options.create(wtxn).map(CommitOrAbort::<_, ()>::Commit)
-        })
-        .map(|_| ())
-        .unwrap_err();
-    assert!(matches!(&err, Error::Io(e) if e.kind() == std::io::ErrorKind::InvalidInput), "{err:?}");
-    // Without named databases (max_dbs 0), it may.
+    let _named: Database<Str, Str> = create(&env, "named", DatabaseFlags::empty());
+    let err = unnamed_backwards(&env).map(|_| ()).unwrap_err();
+    assert!(invalid(&err), "{err:?}");
+    // The comparator first (heed's custom-comparator example): named databases are refused.
     let other = tempfile::tempdir().unwrap();
-    // SAFETY (tests): a fresh directory.
-    let plain = unsafe { EnvOpenOptions::new().open(other.path()) }.unwrap();
-    let db: Database<Str, Str, Backwards> = plain
-        .create_databases_and_commit(plain.write_txn().unwrap(), |opener, wtxn| {
-            let options = opener.database_options().types::<Str, Str>().key_comparator::<Backwards>();
-            options.create(wtxn).map(CommitOrAbort::<_, ()>::Commit)
-        })
-        .unwrap()
-        .unwrap_commit();
-    let mut wtxn = plain.write_txn().unwrap();
+    let env = env_at(other.path());
+    let db = unnamed_backwards(&env).unwrap();
+    let mut wtxn = env.write_txn().unwrap();
     for k in ["a", "b", "c"] {
         db.put(&mut wtxn, k, k).unwrap();
     }
     let keys: Vec<&str> = db.iter(&wtxn).unwrap().map(|e| e.unwrap().0).collect();
     assert_eq!(keys, ["c", "b", "a"]);
+    wtxn.commit().unwrap();
+    let err = env
+        .create_databases_and_commit(env.write_txn().unwrap(), |opener, wtxn| {
+            opener.create_database::<Str, Str>(wtxn, Some("named")).map(CommitOrAbort::<_, ()>::Commit)
+        })
+        .map(|_| ())
+        .unwrap_err();
+    assert!(invalid(&err), "{err:?}");
 }
 
 /// Found by the API fuzzer: `delete_one_duplicate` of an empty value on a key with several

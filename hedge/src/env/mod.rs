@@ -211,9 +211,10 @@ impl EnvInner {
         )))
     }
 
-    /// How many named databases the env may hold (`max_dbs`).
-    pub(crate) fn max_dbs(&self) -> usize {
-        self.generations.len() - 2
+    /// Whether a named database is open (or being opened) in this env.
+    pub(crate) fn has_named_databases(&self) -> bool {
+        self.databases.lock().unwrap_or_else(|e| e.into_inner()).keys().any(Option::is_some)
+            || self.pending.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|(n, _)| n.is_some())
     }
 
     /// The generation of openings a txn begun now belongs to (read before it begins).
