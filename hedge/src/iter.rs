@@ -408,7 +408,7 @@ macro_rules! write_methods {
                 $crate::iter::refuse_other_key(&mut self.$($cursor).+, &key, ffi::MDB_CURRENT)?;
                 $crate::iter::refuse_out_of_place(&mut self.$($cursor).+, &key, &data)?;
                 // SAFETY: the caller upholds the rules above; the key is the current one.
-                Ok(unsafe { self.$($cursor).+.put(&key, &data, ffi::MDB_CURRENT) }?)
+                Ok(unsafe { $crate::iter::put_current(&mut self.$($cursor).+, &key, &data) }?)
             }
 
             /// Puts through the cursor with `flags` (e.g. `PutFlags::APPEND`), a value of another
@@ -508,6 +508,34 @@ macro_rules! write_methods {
 }
 
 pub(crate) use write_methods;
+
+/// Replaces the entry under the cursor. In a `DUP_SORT` database LMDB's `MDB_CURRENT` loses a
+/// duplicate replaced by one of another size (found by fuzz_api: the last duplicate of a
+/// key, 4 bytes replaced by 5, vanished), so there the duplicate is deleted and the new one
+/// put: the same place, since it sorts there (checked before).
+///
+/// # Safety
+/// As `RawCursor::put`.
+pub(crate) unsafe fn put_current(cursor: &mut RawCursor<'_>, key: &[u8], data: &[u8]) -> Result<bool> {
+    if cursor.db_flags()? & ffi::MDB_DUPSORT == 0 {
+        // SAFETY: per the contract.
+        return Ok(unsafe { cursor.put(key, data, ffi::MDB_CURRENT) }?);
+    }
+    if cursor.get(ffi::MDB_GET_CURRENT, None)?.is_none() {
+        return Ok(false);
+    }
+    // What LMDB would refuse after the delete is refused before it: a duplicate longer than
+    // a key, or an empty one beside others.
+    if data.len() > cursor.max_key_size() || (data.is_empty() && cursor.count()? > 1) {
+        return Err(crate::MdbError::BadValSize.into());
+    }
+    // SAFETY: per the contract; nothing read above is used after the writes.
+    unsafe {
+        cursor.del(0)?;
+        cursor.put(key, data, 0)?;
+    }
+    Ok(true)
+}
 
 /// `MDB_CURRENT` replaces a duplicate in place: in a `DUP_SORT` database the new value must
 /// sort between the current one's neighbours, or the order of the key's values breaks.

@@ -1254,3 +1254,29 @@ fn deleting_an_empty_duplicate_that_cannot_be_there() {
     assert_eq!(db.count_duplicates(&wtxn, b"several").unwrap(), 2);
     wtxn.commit().unwrap();
 }
+
+/// Found by the API fuzzer: `put_current` replacing a key's last duplicate with a value of
+/// another size (4 bytes by 5) through LMDB's `MDB_CURRENT`: the value vanished (LMDB's
+/// in-place replace in a duplicates sub-page). hedge deletes and puts instead.
+#[test]
+fn put_current_keeps_a_duplicate_of_another_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = env_at(dir.path());
+    let db: Database<Bytes, Bytes> = create(&env, "dups", DatabaseFlags::DUP_SORT);
+    let mut wtxn = env.write_txn().unwrap();
+    let key = [0x28u8, 0xc9, 0xce, 0xbf];
+    db.put(&mut wtxn, &key, &[0x22, 0x8f, 0x49, 0x59, 0x72]).unwrap();
+    db.put(&mut wtxn, &key, &[0x30, 1, 2, 3]).unwrap();
+    let mut iter = db.iter_mut(&mut wtxn).unwrap();
+    iter.next().unwrap().unwrap();
+    iter.next().unwrap().unwrap();
+    // SAFETY (tests): nothing read through the iterator is used after the write.
+    assert!(unsafe { iter.put_current(&key, &[0xa1, 0x57, 0x5e, 0x03, 0x87]) }.unwrap());
+    drop(iter);
+    let values: Vec<Vec<u8>> =
+        db.get_duplicates(&wtxn, &key).unwrap().unwrap().map(|e| e.unwrap().1.to_vec()).collect();
+    assert_eq!(values, [vec![0x22, 0x8f, 0x49, 0x59, 0x72], vec![0xa1, 0x57, 0x5e, 0x03, 0x87]]);
+    wtxn.commit().unwrap();
+    let report = env.check().unwrap();
+    assert!(report.is_ok(), "{report:?}");
+}

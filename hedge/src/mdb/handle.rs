@@ -577,6 +577,12 @@ impl<'t> RawCursor<'t> {
         Ok(prev.is_none_or(|p| dcmp(&p, data) == Less) && next.is_none_or(|n| dcmp(data, &n) == Less))
     }
 
+    /// The env's largest key (and `DUP_SORT` value) size.
+    pub(crate) fn max_key_size(&self) -> usize {
+        // SAFETY: live cursor; its txn's env is live.
+        unsafe { ffi::mdb_env_get_maxkeysize(ffi::mdb_txn_env(ffi::mdb_cursor_txn(self.ptr.as_ptr()))) as usize }
+    }
+
     /// The flags of the cursor's database.
     pub(crate) fn db_flags(&self) -> Result<c_uint, MdbError> {
         let mut db_flags = 0;
