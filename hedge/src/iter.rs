@@ -408,7 +408,7 @@ macro_rules! write_methods {
                 $crate::iter::refuse_other_key(&mut self.$($cursor).+, &key, ffi::MDB_CURRENT)?;
                 $crate::iter::refuse_out_of_place(&mut self.$($cursor).+, &key, &data)?;
                 // SAFETY: the caller upholds the rules above; the key is the current one.
-                Ok(unsafe { $crate::iter::put_current(&mut self.$($cursor).+, &key, &data) }?)
+                unsafe { $crate::iter::put_current(&mut self.$($cursor).+, &key, &data) }
             }
 
             /// Puts through the cursor with `flags` (e.g. `PutFlags::APPEND`), a value of another

@@ -580,7 +580,9 @@ impl<'t> RawCursor<'t> {
     /// The env's largest key (and `DUP_SORT` value) size.
     pub(crate) fn max_key_size(&self) -> usize {
         // SAFETY: live cursor; its txn's env is live.
-        unsafe { ffi::mdb_env_get_maxkeysize(ffi::mdb_txn_env(ffi::mdb_cursor_txn(self.ptr.as_ptr()))) as usize }
+        unsafe {
+            ffi::mdb_env_get_maxkeysize(ffi::mdb_txn_env(ffi::mdb_cursor_txn(self.ptr.as_ptr()))) as usize
+        }
     }
 
     /// The flags of the cursor's database.
