@@ -214,7 +214,7 @@ impl ReservedSpace<'_> {
     }
 }
 
-/// A closure that panics skips [`finish`]: the space is zeroed on the way out instead, so a
+/// A closure that panics skips `finish`: the space is zeroed on the way out instead, so a
 /// caller that catches the panic and goes on with the transaction never reads (or commits)
 /// a byte that was never written.
 impl Drop for ReservedSpace<'_> {
