@@ -445,3 +445,36 @@ pub mod model {
         }
     }
 }
+
+/// Setup shared by the soundness suites: an env in `dir` (64 MiB, 8 named databases) and
+/// named databases created in it.
+pub mod setup {
+    use hedge::{CommitOrAbort, Database, DatabaseFlags, Env, EnvOpenOptions};
+
+    pub fn env_at(dir: &std::path::Path) -> Env {
+        // SAFETY (tests): a directory of this test only.
+        unsafe { EnvOpenOptions::new().map_size(64 << 20).max_dbs(8).open(dir) }.unwrap()
+    }
+
+    pub fn try_create<KC: 'static, DC: 'static>(
+        env: &Env,
+        name: &str,
+        flags: DatabaseFlags,
+    ) -> hedge::Result<Database<'static, KC, DC>> {
+        Ok(env
+            .create_databases_and_commit(env.write_txn()?, |opener, wtxn| {
+                let mut options = opener.database_options().types::<KC, DC>();
+                options.name(name).flags(flags);
+                options.create(wtxn).map(CommitOrAbort::<_, ()>::Commit)
+            })?
+            .unwrap_commit())
+    }
+
+    pub fn create<KC: 'static, DC: 'static>(
+        env: &Env,
+        name: &str,
+        flags: DatabaseFlags,
+    ) -> Database<'static, KC, DC> {
+        try_create(env, name, flags).unwrap()
+    }
+}

@@ -13,24 +13,7 @@ use hedge::{
     IntegerComparator, MdbError, PutFlags, WithTls,
 };
 
-fn env_at(dir: &std::path::Path) -> Env {
-    // SAFETY (tests): a directory of this test only.
-    unsafe { EnvOpenOptions::new().map_size(64 << 20).max_dbs(8).open(dir) }.unwrap()
-}
-
-fn create<KC: 'static, DC: 'static>(
-    env: &Env,
-    name: &str,
-    flags: DatabaseFlags,
-) -> Database<'static, KC, DC> {
-    env.create_databases_and_commit(env.write_txn().unwrap(), |opener, wtxn| {
-        let mut options = opener.database_options().types::<KC, DC>();
-        options.name(name).flags(flags);
-        options.create(wtxn).map(CommitOrAbort::<_, ()>::Commit)
-    })
-    .unwrap()
-    .unwrap_commit()
-}
+use hedge_tests::setup::{create, env_at};
 
 fn io_kind(result: &Error) -> Option<std::io::ErrorKind> {
     match result {

@@ -15,32 +15,7 @@ use hedge::{
     Error, IntegerComparator, MdbError, PutFlags, RwTxn,
 };
 
-fn env_at(dir: &std::path::Path) -> Env {
-    // SAFETY (tests): a directory of this test only.
-    unsafe { EnvOpenOptions::new().map_size(64 << 20).max_dbs(8).open(dir) }.unwrap()
-}
-
-fn try_create<KC: 'static, DC: 'static>(
-    env: &Env,
-    name: &str,
-    flags: DatabaseFlags,
-) -> hedge::Result<Database<'static, KC, DC>> {
-    Ok(env
-        .create_databases_and_commit(env.write_txn()?, |opener, wtxn| {
-            let mut options = opener.database_options().types::<KC, DC>();
-            options.name(name).flags(flags);
-            options.create(wtxn).map(CommitOrAbort::<_, ()>::Commit)
-        })?
-        .unwrap_commit())
-}
-
-fn create<KC: 'static, DC: 'static>(
-    env: &Env,
-    name: &str,
-    flags: DatabaseFlags,
-) -> Database<'static, KC, DC> {
-    try_create(env, name, flags).unwrap()
-}
+use hedge_tests::setup::{create, env_at, try_create};
 
 /// The database `name` (`None`: the unnamed one) if it exists, opened in a read opening.
 fn open_existing<KC: 'static, DC: 'static>(
