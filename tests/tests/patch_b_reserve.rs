@@ -80,13 +80,13 @@ for_each_variant! {
 
     #[test]
     fn the_rest_of_a_new_run_is_zero_on_disk() {
-        for flags in [0, ffi::MDB_WRITEMAP] {
-            let (dirty, n) = tails_after_reuse(flags);
-            if ffi::PATCHED {
-                assert_eq!(dirty, 0, "flags {flags:#x}: {dirty} of {n} runs carry stale bytes after their value");
-            } else {
-                assert!(dirty > 0, "flags {flags:#x}: expected stale bytes on the pristine library");
-            }
+        // Not with MDB_WRITEMAP: pages in the map are not initialized there, by upstream nor by
+        // patch 0002 (they hold the file's own earlier contents, never heap memory).
+        let (dirty, n) = tails_after_reuse(0);
+        if ffi::PATCHED {
+            assert_eq!(dirty, 0, "{dirty} of {n} runs carry stale bytes after their value");
+        } else {
+            assert!(dirty > 0, "expected stale bytes on the pristine library");
         }
     }
 
