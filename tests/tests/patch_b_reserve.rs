@@ -1,7 +1,7 @@
 //! Patch B through the raw bindings, on what can be observed from outside the library:
 //! what reaches the data file after a value on overflow pages, and how many bytes a commit
 //! writes after a value grew. The byte counts of copies and zeroing per path are observed by
-//! the patch's own C test (`mtest_reserve`, run by `patch_c_tests`), which builds LMDB into
+//! hedge's own C suite (`tests/c/reserve_suite.c`, run by `patch_c_tests`), which builds LMDB into
 //! itself with counting memcpy/memset.
 
 use std::ptr;
