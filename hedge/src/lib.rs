@@ -238,7 +238,7 @@ pub use database::{
 pub use dupfixed::FixedDuplicates;
 pub use env::{
     CommitOrAbort, CommitToken, CompactionOption, Env, EnvClosingEvent, EnvInfo, EnvOpenOptions, FlagSetMode,
-    OnCommit, env_closing_event,
+    FreeListEntry, OnCommit, ReaderInfo, env_closing_event,
 };
 pub use error::{Error, Result};
 pub use iter::{RoIter, RoRevIter, RwIter, RwRevIter, iteration_method};
