@@ -6,6 +6,10 @@
 //!    with the pristine ones, both with `MDB_IDL_LOGN=10` so that spill cases spill, and
 //!    writes `ctests.rs`, one `#[test]` per program and library: the patched build must pass,
 //!    the pristine one must fail.
+//! 3. Builds upstream's own command-line tools (`mdb_dump`, `mdb_load`, `mdb_stat`,
+//!    `mdb_copy`) from the pristine tree, as its Makefile would, for the interoperability
+//!    tests of the `hedge` command (`cli/tests`); their directory is
+//!    `hedge_tests::built::UPSTREAM_TOOLS`.
 
 use std::collections::BTreeSet;
 use std::env;
@@ -48,6 +52,21 @@ fn compile(test: &Path, lib_dir: &Path, defines: &[String], exe: &Path) {
     let out = cmd.output().unwrap_or_else(|e| panic!("cannot run the C compiler: {e}"));
     if !out.status.success() {
         panic!("compiling {} failed:\n{}", test.display(), String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+/// Compiles upstream's tool `name` (`mdb_dump`, ...) from `lib_dir` into `out/name`, with
+/// upstream's default configuration (none of the sys crate's defines).
+fn compile_tool(name: &str, lib_dir: &Path, out: &Path) {
+    let compiler = cc::Build::new().opt_level(1).warnings(false).get_compiler();
+    let mut cmd = compiler.to_command();
+    cmd.arg("-o").arg(out.join(name)).arg("-I").arg(lib_dir).arg("-pthread");
+    for source in [format!("{name}.c"), "mdb.c".into(), "midl.c".into()] {
+        cmd.arg(lib_dir.join(source));
+    }
+    let result = cmd.output().unwrap_or_else(|e| panic!("cannot run the C compiler: {e}"));
+    if !result.status.success() {
+        panic!("compiling upstream's {name} failed:\n{}", String::from_utf8_lossy(&result.stderr));
     }
 }
 
@@ -94,5 +113,16 @@ fn main() {
         }
     });
     fs::write(out.join("ctests.rs"), tests).unwrap();
+
+    let tools = PathBuf::from(env::var("OUT_DIR").unwrap()).join("upstream-tools");
+    fs::create_dir_all(&tools).unwrap();
+    std::thread::scope(|s| {
+        for name in ["mdb_dump", "mdb_load", "mdb_stat", "mdb_copy"] {
+            println!("cargo:rerun-if-changed={}", pristine.join(format!("{name}.c")).display());
+            let (pristine, tools) = (&pristine, &tools);
+            s.spawn(move || compile_tool(name, pristine, tools));
+        }
+    });
+    println!("cargo:rustc-env=HEDGE_TESTS_UPSTREAM_TOOLS={}", tools.display());
     println!("cargo:rustc-env=HEDGE_TESTS_CTESTS_RS={}", out.join("ctests.rs").display());
 }
