@@ -167,22 +167,22 @@ impl Space {
         } else {
             let _ = write!(
                 text,
-                "{} % of the pages in use hold data; {} % ({} pages) are free pages kept for reuse (LMDB never \
-                 gives space back to the file system; it reuses free pages for later writes). ",
+                "{} % of the pages in use hold data; {} % ({}) are free pages kept for reuse (LMDB never gives \
+                 space back to the file system; it reuses free pages for later writes). ",
                 pct(data, used),
                 pct(self.free.total, used),
-                self.free.total
+                pages(self.free.total)
             );
             let pinned: u64 = self.free.pinned.iter().map(|p| p.pages).sum();
             for (i, pin) in self.free.pinned.iter().enumerate().filter(|(_, p)| p.pages > 0) {
                 let behind = self.last_txn_id.saturating_sub(pin.txn_id);
                 let _ = write!(
                     text,
-                    "{} % of those ({} pages) are pinned by reader pid {} holding txn {} ({behind} commit{} behind \
+                    "{} % of those ({}) are pinned by reader pid {} holding txn {} ({behind} commit{} behind \
                      the last){}: they cannot be reused until that read transaction ends{}, so writes \
                      meanwhile grow the file. ",
                     pct(pin.pages, self.free.total),
-                    pin.pages,
+                    pages(pin.pages),
                     pin.pid,
                     pin.txn_id,
                     if behind == 1 { "" } else { "s" },
@@ -200,8 +200,9 @@ impl Space {
             if self.free.after_next_commit > 0 {
                 let _ = write!(
                     text,
-                    "{} were freed by the last commit and become reusable after the next one. ",
-                    self.free.after_next_commit
+                    "{} freed by the last commit become{} reusable after the next one. ",
+                    pages(self.free.after_next_commit),
+                    if self.free.after_next_commit == 1 { "s" } else { "" }
                 );
             }
         }
@@ -209,7 +210,8 @@ impl Space {
         if past > 0 {
             let _ = write!(
                 text,
-                "The file holds {past} pages past the last one in use (never used yet, or freed at the end). "
+                "The file holds {} past the last one in use (never used yet, or freed at the end). ",
+                pages(past)
             );
         }
         let _ = write!(
@@ -311,6 +313,10 @@ impl Space {
         out.push('\n');
         out
     }
+}
+
+fn pages(n: u64) -> String {
+    if n == 1 { "1 page".into() } else { format!("{n} pages") }
 }
 
 fn truncate(s: &str, n: usize) -> String {
