@@ -20,7 +20,13 @@ pub enum Which {
     All,
 }
 
-pub fn dump(path: &Path, which: Which, print: bool, trust: bool, out: &mut impl Write) -> Result<(), Failure> {
+pub fn dump(
+    path: &Path,
+    which: Which,
+    print: bool,
+    trust: bool,
+    out: &mut impl Write,
+) -> Result<(), Failure> {
     let at = open::locate(path)?;
     let (env, names) = open::open_for_reading(&at, trust)?;
     let encoding = if print { Encoding::Print } else { Encoding::Hex };
@@ -157,13 +163,29 @@ impl Target {
 }
 
 pub fn load(path: &Path, options: &LoadOptions, input: impl BufRead) -> Result<Loaded, Failure> {
+    let existed = path.exists();
+    let result = load_into(path, options, input);
+    match result {
+        Err(Failure(message)) if !existed && path.is_dir() => {
+            // Leave no half-made environment where there was none.
+            let _ = std::fs::remove_dir_all(path);
+            Err(Failure(format!(
+                "{message} (the new environment {shown} was removed)",
+                shown = path.display()
+            )))
+        }
+        result => result,
+    }
+}
+
+fn load_into(path: &Path, options: &LoadOptions, input: impl BufRead) -> Result<Loaded, Failure> {
     let shown = path.display();
     let mut reader = DumpReader::new(input);
     let format_err = |e: ReadError| match e {
         ReadError::Io(e) => Failure(format!("reading the dump: {e}")),
-        ReadError::Format { line, what } => Failure(format!(
-            "input line {line}: {what}. hedge load reads what mdb_dump and hedge dump write"
-        )),
+        ReadError::Format { line, what } => {
+            Failure(format!("input line {line}: {what}. hedge load reads what mdb_dump and hedge dump write"))
+        }
     };
     let mut warn = |line: u64, what: &str| eprintln!("hedge: input line {line}: {what}");
     let Some(first) = reader.next_item(&mut warn).map_err(format_err)? else {
@@ -174,7 +196,9 @@ pub fn load(path: &Path, options: &LoadOptions, input: impl BufRead) -> Result<L
     // The environment: the directory is created if missing (its parent must exist).
     if !path.exists() {
         std::fs::create_dir(path).map_err(|e| {
-            Failure(format!("{shown}: cannot create the environment's directory: {e} (does its parent exist?)"))
+            Failure(format!(
+                "{shown}: cannot create the environment's directory: {e} (does its parent exist?)"
+            ))
         })?;
     }
     let file = !path.is_dir();
@@ -217,11 +241,12 @@ pub fn load(path: &Path, options: &LoadOptions, input: impl BufRead) -> Result<L
         }
         let mut wtxn = crate::wait::write_txn(&env, &at)?;
         let flags = if options.no_overwrite {
-            hedge::PutFlags::NO_OVERWRITE | if header.flags.contains(DatabaseFlags::DUP_SORT) {
-                hedge::PutFlags::NO_DUP_DATA
-            } else {
-                hedge::PutFlags::empty()
-            }
+            hedge::PutFlags::NO_OVERWRITE
+                | if header.flags.contains(DatabaseFlags::DUP_SORT) {
+                    hedge::PutFlags::NO_DUP_DATA
+                } else {
+                    hedge::PutFlags::empty()
+                }
         } else {
             hedge::PutFlags::empty()
         };
@@ -232,10 +257,8 @@ pub fn load(path: &Path, options: &LoadOptions, input: impl BufRead) -> Result<L
                     Err(hedge::Error::Mdb(MdbError::KeyExist)) if options.no_overwrite => loaded.kept += 1,
                     Err(e) => {
                         return fail(format!(
-                            "input line {}: {} refused this entry: {}. Nothing of this database's section was \
-                             loaded",
+                            "input line {}: {}; nothing of this database's section was loaded",
                             reader.line(),
-                            at.shown(),
                             explain(&at, e)
                         ));
                     }
@@ -259,7 +282,12 @@ pub fn load(path: &Path, options: &LoadOptions, input: impl BufRead) -> Result<L
 }
 
 /// Creates (or opens) the database a section loads into, with the dump's flags.
-fn create(env: &Env<WithoutTls>, at: &Located, name: Option<&str>, flags: DatabaseFlags) -> Result<Db, Failure> {
+fn create(
+    env: &Env<WithoutTls>,
+    at: &Located,
+    name: Option<&str>,
+    flags: DatabaseFlags,
+) -> Result<Db, Failure> {
     let wtxn = crate::wait::write_txn(env, at)?;
     env.create_databases_and_commit(wtxn, |o, w| {
         let mut options = o.database_options().types::<Bytes, Bytes>();

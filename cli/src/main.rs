@@ -149,7 +149,12 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
         Command::Readers { env, clear_stale } => print(&ops::readers(&env, clear_stale)?)?,
         Command::Copy { env, dest, compact, no_progress, no_verify } => {
             let size = ops::copy(&env, &dest, compact, no_verify, ops::progress_wanted(no_progress))?;
-            eprintln!("copied {} into {} ({})", env.display(), dest.join("data.mdb").display(), space::bytes(size));
+            eprintln!(
+                "copied {} into {} ({})",
+                env.display(),
+                dest.join("data.mdb").display(),
+                space::bytes(size)
+            );
         }
         Command::Dump { env, db, all, print: printable, output, no_verify } => {
             let which = match (db, all) {
@@ -159,9 +164,13 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
             };
             match output {
                 Some(path) => {
-                    let file = std::fs::File::options().write(true).create_new(true).open(&path).map_err(|e| {
-                        Failure(format!("{}: {e} (hedge dump writes a new file; it never overwrites)", path.display()))
-                    })?;
+                    let file =
+                        std::fs::File::options().write(true).create_new(true).open(&path).map_err(|e| {
+                            Failure(format!(
+                                "{}: {e} (hedge dump writes a new file; it never overwrites)",
+                                path.display()
+                            ))
+                        })?;
                     let mut out = io::BufWriter::new(file);
                     let result = dump::dump(&env, which, printable, no_verify, &mut out);
                     if result.is_err() {
@@ -170,14 +179,17 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
                     }
                     result?;
                 }
-                None => dump::dump(&env, which, printable, no_verify, &mut io::BufWriter::new(stdout.lock()))?,
+                None => {
+                    dump::dump(&env, which, printable, no_verify, &mut io::BufWriter::new(stdout.lock()))?
+                }
             }
         }
         Command::Load { env, db, file, no_overwrite, map_size, no_verify } => {
             let options = dump::LoadOptions { database: db, no_overwrite, map_size, trust: no_verify };
             let loaded = match file {
                 Some(path) => {
-                    let input = std::fs::File::open(&path).map_err(|e| Failure(format!("{}: {e}", path.display())))?;
+                    let input = std::fs::File::open(&path)
+                        .map_err(|e| Failure(format!("{}: {e}", path.display())))?;
                     dump::load(&env, &options, io::BufReader::new(input))?
                 }
                 None => dump::load(&env, &options, io::stdin().lock())?,

@@ -62,9 +62,9 @@ pub fn explain(at: &Located, error: hedge::Error) -> Failure {
             "{path}: the reader table is full: `hedge readers {path} --clear-stale` frees the slots of \
              processes that died; otherwise end some readers"
         ),
-        hedge::Error::Mdb(MdbError::MapFull) => format!(
-            "{path}: the map is full: give a larger map size (--map-size BYTES)"
-        ),
+        hedge::Error::Mdb(MdbError::MapFull) => {
+            format!("{path}: the map is full: give a larger map size (--map-size BYTES)")
+        }
         hedge::Error::Io(e) if e.kind() == io::ErrorKind::PermissionDenied => format!(
             "{path}: permission denied ({e}): run as a user who may read the environment's files \
              (and write its lock file)"
@@ -72,7 +72,16 @@ pub fn explain(at: &Located, error: hedge::Error) -> Failure {
         hedge::Error::Io(e) if e.kind() == io::ErrorKind::NotFound => {
             format!("{path}: {e}: give the directory that holds data.mdb, or the data file itself")
         }
-        other => format!("{path}: {other}"),
+        other => {
+            // hedge's own messages may name the environment already (by its canonical path).
+            let message = other.to_string();
+            let canonical = at.path.canonicalize().unwrap_or_else(|_| at.path.clone());
+            if message.starts_with(&path) || message.starts_with(&canonical.display().to_string()) {
+                message
+            } else {
+                format!("{path}: {message}")
+            }
+        }
     })
 }
 
@@ -89,7 +98,8 @@ pub fn locate(path: &Path) -> Result<Located, Failure> {
         }
         Err(e) => return fail(format!("{shown}: {e}")),
     };
-    let (data, file) = if meta.is_dir() { (path.join("data.mdb"), false) } else { (path.to_path_buf(), true) };
+    let (data, file) =
+        if meta.is_dir() { (path.join("data.mdb"), false) } else { (path.to_path_buf(), true) };
     match std::fs::metadata(&data) {
         Ok(m) if m.len() == 0 => fail(format!(
             "{}: an empty file, not an LMDB environment (an environment whose creation never finished \
@@ -208,7 +218,11 @@ pub enum Named {
 
 /// Opens the named databases `names` (in one read transaction, committed so that the handles
 /// stay usable).
-pub fn open_named(env: &Env<WithoutTls>, at: &Located, names: &[Vec<u8>]) -> Result<Vec<(Vec<u8>, Named)>, Failure> {
+pub fn open_named(
+    env: &Env<WithoutTls>,
+    at: &Located,
+    names: &[Vec<u8>],
+) -> Result<Vec<(Vec<u8>, Named)>, Failure> {
     let rtxn = env.read_txn().map_err(|e| explain(at, e))?;
     let opened = env
         .open_databases_and_commit(rtxn, |o, r| {

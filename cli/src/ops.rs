@@ -49,7 +49,13 @@ pub fn check(path: &Path, progress: bool) -> Result<(String, bool), Failure> {
             report.last_page
         );
     } else {
-        let _ = writeln!(out, "{}: {} problem{} found:", at.shown(), report.problems.len(), plural(report.problems.len()));
+        let _ = writeln!(
+            out,
+            "{}: {} problem{} found:",
+            at.shown(),
+            report.problems.len(),
+            plural(report.problems.len())
+        );
         for problem in &report.problems {
             let _ = writeln!(out, "  {problem}");
         }
@@ -74,7 +80,11 @@ pub fn readers(path: &Path, clear_stale: bool) -> Result<String, Failure> {
     let mut out = String::new();
     if clear_stale {
         let cleared = env.clear_stale_readers().map_err(|e| explain(&at, e))?;
-        let _ = writeln!(out, "cleared {cleared} stale reader slot{} (of processes that are gone)", plural(cleared));
+        let _ = writeln!(
+            out,
+            "cleared {cleared} stale reader slot{} (of processes that are gone)",
+            plural(cleared)
+        );
     }
     let last = env.info().last_txn_id as u64;
     let readers = env.readers().map_err(|e| explain(&at, e))?;
@@ -112,8 +122,9 @@ pub fn copy(path: &Path, dest: &Path, compact: bool, trust: bool, progress: bool
             false
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir(dest)
-                .map_err(|e| Failure(format!("{shown}: cannot create the directory: {e} (does its parent exist?)")))?;
+            std::fs::create_dir(dest).map_err(|e| {
+                Failure(format!("{shown}: cannot create the directory: {e} (does its parent exist?)"))
+            })?;
             true
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => {
@@ -132,7 +143,13 @@ pub fn copy(path: &Path, dest: &Path, compact: bool, trust: bool, progress: bool
     result
 }
 
-fn copy_into(at: &open::Located, target: &Path, compact: bool, trust: bool, progress: bool) -> Result<u64, Failure> {
+fn copy_into(
+    at: &open::Located,
+    target: &Path,
+    compact: bool,
+    trust: bool,
+    progress: bool,
+) -> Result<u64, Failure> {
     let env = open::open(at, Opening::default())?;
     if !trust {
         open::verify(&env, at)?;

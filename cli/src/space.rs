@@ -93,8 +93,9 @@ impl Space {
     /// Pages in use that no database's counters include: the trees of `DUP_SORT` keys with
     /// many values (LMDB counts them in no record).
     fn other_pages(&self) -> u64 {
-        self.used_pages
-            .saturating_sub(2 + self.database_pages() + Self::tree_pages(&self.free_list_tree) + self.free.total)
+        self.used_pages.saturating_sub(
+            2 + self.database_pages() + Self::tree_pages(&self.free_list_tree) + self.free.total,
+        )
     }
 
     /// The pages a compacting copy would keep (no free pages, no free list).
@@ -152,7 +153,7 @@ impl Space {
 
     /// The plain-language paragraph.
     pub fn reading(&self) -> String {
-        let pct = |part: u64, whole: u64| if whole == 0 { 0 } else { (part * 100 + whole / 2) / whole };
+        let pct = |part: u64, whole: u64| (part * 100 + whole / 2).checked_div(whole).unwrap_or(0);
         let used = self.used_pages;
         let data = used.saturating_sub(self.free.total);
         let mut text = format!(
@@ -235,7 +236,12 @@ impl Space {
             self.file_pages(),
             bytes(self.page_size)
         );
-        let _ = writeln!(out, "  map size          {:>12}  {:>10} pages", bytes(self.map_bytes), self.map_pages());
+        let _ = writeln!(
+            out,
+            "  map size          {:>12}  {:>10} pages",
+            bytes(self.map_bytes),
+            self.map_pages()
+        );
         let _ = writeln!(
             out,
             "  pages in use      {:>12}  {:>10} pages (up to the last page, txn {})",
@@ -243,7 +249,11 @@ impl Space {
             self.used_pages,
             self.last_txn_id
         );
-        let _ = writeln!(out, "\n  {:<28} {:>9} {:>9} {:>9} {:>9} {:>7}", "pages", "branch", "leaf", "overflow", "total", "% used");
+        let _ = writeln!(
+            out,
+            "\n  {:<28} {:>9} {:>9} {:>9} {:>9} {:>7}",
+            "pages", "branch", "leaf", "overflow", "total", "% used"
+        );
         let _ = writeln!(out, "  {:<28} {:>9} {:>9} {:>9} {:>9} {:>6.1}%", "meta", "", "", "", 2, pct(2));
         for (name, s) in &self.databases {
             let label = match name {
@@ -267,7 +277,12 @@ impl Space {
         let _ = writeln!(
             out,
             "  {:<28} {:>9} {:>9} {:>9} {:>9} {:>6.1}%",
-            "(free list's own tree)", t.branch_pages, t.leaf_pages, t.overflow_pages, total, pct(total)
+            "(free list's own tree)",
+            t.branch_pages,
+            t.leaf_pages,
+            t.overflow_pages,
+            total,
+            pct(total)
         );
         if self.other_pages() > 0 {
             let _ = writeln!(
@@ -281,10 +296,20 @@ impl Space {
                 pct(self.other_pages())
             );
         }
-        let _ = writeln!(out, "  {:<28} {:>9} {:>9} {:>9} {:>9} {:>6.1}%", "free", "", "", "", self.free.total, pct(self.free.total));
+        let _ = writeln!(
+            out,
+            "  {:<28} {:>9} {:>9} {:>9} {:>9} {:>6.1}%",
+            "free",
+            "",
+            "",
+            "",
+            self.free.total,
+            pct(self.free.total)
+        );
         let _ = writeln!(out, "    {:<26} {:>39}", "reusable by the next write", self.free.reusable);
         if self.free.after_next_commit > 0 {
-            let _ = writeln!(out, "    {:<26} {:>39}", "reusable after next commit", self.free.after_next_commit);
+            let _ =
+                writeln!(out, "    {:<26} {:>39}", "reusable after next commit", self.free.after_next_commit);
         }
         for pin in &self.free.pinned {
             let label = format!(

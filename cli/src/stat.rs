@@ -35,7 +35,8 @@ pub fn stat(path: &Path, database: Option<&str>, trust: bool) -> Result<String, 
     let (env, names) = open::open_for_reading_after(&at, trust, |env| {
         let info = env.info();
         let page_size = env.unnamed_database_stat().page_size as usize;
-        let map_addr = if info.map_addr.is_null() { "(nil)".to_string() } else { format!("{:p}", info.map_addr) };
+        let map_addr =
+            if info.map_addr.is_null() { "(nil)".to_string() } else { format!("{:p}", info.map_addr) };
         let _ = write!(
             out,
             "Environment Info\n  Map address: {map_addr}\n  Map size: {}\n  Page size: {page_size}\n  Max pages: {}\n  \
@@ -73,7 +74,10 @@ pub fn stat(path: &Path, database: Option<&str>, trust: bool) -> Result<String, 
                 tree(&mut out, &db.stat(&rtxn).map_err(|e| explain(&at, e))?);
             }
             Named::NotUtf8 => {
-                eprintln!("hedge: skipped the database named {:?}: its name is not UTF-8", open::name_text(&name))
+                eprintln!(
+                    "hedge: skipped the database named {:?}: its name is not UTF-8",
+                    open::name_text(&name)
+                )
             }
             Named::Missing | Named::NotADatabase if database.is_some() => {
                 return open::fail(format!(

@@ -93,14 +93,21 @@ pub fn write_header(out: &mut impl Write, header: &Header) -> io::Result<()> {
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Writes one key or value line: a space, the encoded bytes, a newline.
-pub fn write_value(out: &mut impl Write, bytes: &[u8], encoding: Encoding, buf: &mut Vec<u8>) -> io::Result<()> {
+pub fn write_value(
+    out: &mut impl Write,
+    bytes: &[u8],
+    encoding: Encoding,
+    buf: &mut Vec<u8>,
+) -> io::Result<()> {
     buf.clear();
     buf.push(b' ');
     for &b in bytes {
         match encoding {
             Encoding::Print if b == b'\\' => buf.extend_from_slice(b"\\\\"),
             Encoding::Print if (0x20..0x7f).contains(&b) => buf.push(b),
-            Encoding::Print => buf.extend_from_slice(&[b'\\', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]),
+            Encoding::Print => {
+                buf.extend_from_slice(&[b'\\', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]])
+            }
             Encoding::Hex => buf.extend_from_slice(&[HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]),
         }
     }
@@ -127,7 +134,7 @@ pub fn decode(text: &[u8], encoding: Encoding) -> Result<Vec<u8>, String> {
     let mut out = Vec::with_capacity(text.len() / 2);
     match encoding {
         Encoding::Hex => {
-            if text.len() % 2 != 0 {
+            if !text.len().is_multiple_of(2) {
                 return Err("an odd number of hex digits".into());
             }
             for pair in text.chunks(2) {
@@ -147,7 +154,10 @@ pub fn decode(text: &[u8], encoding: Encoding) -> Result<Vec<u8>, String> {
                     out.push(b'\\');
                     i += 2;
                 } else {
-                    match (text.get(i + 1).and_then(|&c| hex_digit(c)), text.get(i + 2).and_then(|&c| hex_digit(c))) {
+                    match (
+                        text.get(i + 1).and_then(|&c| hex_digit(c)),
+                        text.get(i + 2).and_then(|&c| hex_digit(c)),
+                    ) {
                         (Some(hi), Some(lo)) => out.push(hi << 4 | lo),
                         _ => return Err("a backslash not followed by two hex digits or a backslash".into()),
                     }
@@ -234,7 +244,9 @@ impl<R: BufRead> DumpReader<R> {
         loop {
             if !self.next_line()? {
                 if seen {
-                    return Err(self.format("the input ends inside a header (no HEADER=END): the dump is incomplete"));
+                    return Err(
+                        self.format("the input ends inside a header (no HEADER=END): the dump is incomplete")
+                    );
                 }
                 return Ok(None);
             }
@@ -276,7 +288,9 @@ impl<R: BufRead> DumpReader<R> {
                 },
                 b"type" if value == b"btree" => {}
                 b"type" => {
-                    return Err(self.format(format!("type={text}: only btree databases can be loaded into LMDB")));
+                    return Err(
+                        self.format(format!("type={text}: only btree databases can be loaded into LMDB"))
+                    );
                 }
                 b"database" => header.database = Some(value.to_vec()),
                 b"mapsize" => header.map_size = Some(number("mapsize")?),
@@ -415,7 +429,9 @@ mod tests {
                 }
             })();
             match result {
-                Err(ReadError::Format { line: at, .. }) => assert_eq!(at, line, "{:?}", String::from_utf8_lossy(input)),
+                Err(ReadError::Format { line: at, .. }) => {
+                    assert_eq!(at, line, "{:?}", String::from_utf8_lossy(input))
+                }
                 other => panic!("{:?}: {other:?}", String::from_utf8_lossy(input)),
             }
         }

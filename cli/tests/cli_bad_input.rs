@@ -60,7 +60,8 @@ fn cases() -> Cases {
             let candidate = dir.path().join(format!("damaged-{page}"));
             copy_env(&valid, &candidate);
             let file = std::fs::File::options().write(true).open(candidate.join("data.mdb")).unwrap();
-            std::os::unix::fs::FileExt::write_all_at(&file, &[0xa5; PAGE as usize - 10], page * PAGE + 10).unwrap();
+            std::os::unix::fs::FileExt::write_all_at(&file, &[0xa5; PAGE as usize - 10], page * PAGE + 10)
+                .unwrap();
             drop(file);
             damaged(&candidate).then_some(candidate)
         })
@@ -70,7 +71,15 @@ fn cases() -> Cases {
         ("missing", dir.path().join("no-such-env"), "no such file or directory"),
         ("not LMDB (directory)", not_lmdb, "not an LMDB environment"),
         ("not LMDB (file)", not_lmdb_file, "not an LMDB environment"),
-        ("empty directory", { let d = dir.path().join("empty"); std::fs::create_dir(&d).unwrap(); d }, "without data.mdb"),
+        (
+            "empty directory",
+            {
+                let d = dir.path().join("empty");
+                std::fs::create_dir(&d).unwrap();
+                d
+            },
+            "without data.mdb",
+        ),
         ("truncated", truncated, "truncated"),
         ("damaged page", damaged_env, "damaged"),
     ];
@@ -98,7 +107,8 @@ fn every_command_on_bad_environments_fails_with_a_message_that_says_what_to_do()
         for args in commands {
             let shown = format!("hedge {args:?} ({case})");
             let out = run(cmd(hedge(), args.clone()), &dump);
-            let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+            let (stdout, stderr) =
+                (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
             if args[0] == "readers" && *case == "damaged page" {
                 // The reader table is in the lock file: a damaged data page does not matter.
                 assert!(out.status.success(), "{shown}: {stderr}");

@@ -48,7 +48,8 @@ fn hedge_dump_is_byte_identical_to_mdb_dump() {
         }
         for sample in &samples {
             let name = sample.name.unwrap();
-            let upstream_out = ok(cmd(upstream("mdb_dump"), [print.clone(), argv!["-s", name, &env]].concat()), b"");
+            let upstream_out =
+                ok(cmd(upstream("mdb_dump"), [print.clone(), argv!["-s", name, &env]].concat()), b"");
             let hedge_out = ok(cmd(hedge(), hedge_dump(&[print.clone(), argv![&env, name]].concat())), b"");
             assert_eq!(text(&hedge_out), text(&upstream_out), "{name} {print:?}");
             compared += 1;
@@ -63,7 +64,11 @@ fn a_dump_of_only_the_unnamed_database_matches_too() {
     let samples = vec![Sample {
         name: None,
         flags: hedge::DatabaseFlags::DUP_SORT,
-        entries: vec![(b"k".to_vec(), b"1".to_vec()), (b"k".to_vec(), b"2".to_vec()), (b"l".to_vec(), vec![0; 400])],
+        entries: vec![
+            (b"k".to_vec(), b"1".to_vec()),
+            (b"k".to_vec(), b"2".to_vec()),
+            (b"l".to_vec(), vec![0; 400]),
+        ],
     }];
     write_env(dir.path(), &samples);
     for print in [argv![], argv!["-p"]] {
@@ -137,7 +142,9 @@ fn hedge_stat_prints_what_mdb_stat_prints() {
         let hedge_env = unsafe { EnvOpenOptions::new().max_dbs(16).open(&env) }.unwrap();
         let rtxn = hedge_env.read_txn().unwrap();
         let plain: Database<Bytes, Bytes> = hedge_env
-            .open_databases_and_commit(rtxn, |o, r| o.open_database(r, Some("plain")).map(CommitOrAbort::<_, ()>::Commit))
+            .open_databases_and_commit(rtxn, |o, r| {
+                o.open_database(r, Some("plain")).map(CommitOrAbort::<_, ()>::Commit)
+            })
             .unwrap()
             .unwrap_commit()
             .unwrap();

@@ -23,7 +23,8 @@ fn space_json(env: &std::path::Path) -> Value {
 fn a_reader_holding_a_snapshot_is_charged_with_the_pages_a_rewrite_frees() {
     let dir = tempfile::tempdir().unwrap();
     // SAFETY (tests): the files are only touched through LMDB.
-    let env = unsafe { EnvOpenOptions::new().read_txn_without_tls().map_size(64 << 20).open(dir.path()) }.unwrap();
+    let env =
+        unsafe { EnvOpenOptions::new().read_txn_without_tls().map_size(64 << 20).open(dir.path()) }.unwrap();
     let db: Database<U32<BigEndian>, Bytes> = env
         .create_databases_and_commit(env.write_txn().unwrap(), |o, w| {
             o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit)
@@ -61,7 +62,10 @@ fn a_reader_holding_a_snapshot_is_charged_with_the_pages_a_rewrite_frees() {
     // Every rewritten value freed its two overflow pages (and leaf and branch pages too).
     let pinned = mine[0]["pages"].as_u64().unwrap();
     let rewritten_overflow = u64::from(VALUES / 2) * 2;
-    assert!(pinned >= rewritten_overflow, "{pinned} pinned, {rewritten_overflow} overflow pages rewritten: {during:#}");
+    assert!(
+        pinned >= rewritten_overflow,
+        "{pinned} pinned, {rewritten_overflow} overflow pages rewritten: {during:#}"
+    );
     assert_eq!(during["free"]["pinned"].as_u64(), Some(pinned));
     assert!(during["free"]["reusable"].as_u64().unwrap() < pinned / 10, "{during:#}");
     // The file grew by about what the reader pins.
@@ -93,13 +97,18 @@ fn the_page_counts_add_up_to_the_pages_in_use() {
     let space = space_json(dir.path());
     let pages = &space["pages"];
     let n = |k: &str| pages[k].as_u64().unwrap();
-    assert_eq!(n("meta") + n("databases") + n("free_list_tree") + n("other") + n("free"), n("used"), "{space:#}");
+    assert_eq!(
+        n("meta") + n("databases") + n("free_list_tree") + n("other") + n("free"),
+        n("used"),
+        "{space:#}"
+    );
     // The DUP_SORT samples keep key 0's 400 values in a tree of their own: pages no database
     // record counts, shown as "other".
     assert!(n("other") > 0, "{space:#}");
     let check = String::from_utf8(ok(cmd(hedge(), argv!["check", dir.path()]), b"")).unwrap();
     assert!(check.contains("consistent"), "{check}");
-    let names: Vec<&str> = space["databases"].as_array().unwrap().iter().filter_map(|d| d["name"].as_str()).collect();
+    let names: Vec<&str> =
+        space["databases"].as_array().unwrap().iter().filter_map(|d| d["name"].as_str()).collect();
     assert_eq!(names.len(), samples.len());
     assert_eq!(space["page_size"], 4096);
     assert_eq!(n("in_file") * 4096, space["file_bytes"].as_u64().unwrap());

@@ -106,14 +106,20 @@ pub fn samples() -> Vec<Sample> {
             fixed.push((vec![b'f', k], d.to_be_bytes().to_vec()));
         }
     }
-    let mut ints: Entries = (0..500u64).map(|i| ((i * 1_000_003).to_ne_bytes().to_vec(), vec![i as u8; 3])).collect();
+    let mut ints: Entries =
+        (0..500u64).map(|i| ((i * 1_000_003).to_ne_bytes().to_vec(), vec![i as u8; 3])).collect();
     ints.sort_by_key(|(k, _)| u64::from_ne_bytes(k[..].try_into().unwrap()));
-    let mut reversed: Entries = (0..50u32).map(|i| (format!("{i}-rev").into_bytes(), b"r".to_vec())).collect();
+    let mut reversed: Entries =
+        (0..50u32).map(|i| (format!("{i}-rev").into_bytes(), b"r".to_vec())).collect();
     reversed.sort_by(|a, b| a.0.iter().rev().cmp(b.0.iter().rev()));
     vec![
         Sample { name: Some("plain"), flags: DatabaseFlags::empty(), entries: plain },
         Sample { name: Some("dups"), flags: DatabaseFlags::DUP_SORT, entries: dups },
-        Sample { name: Some("fixed"), flags: DatabaseFlags::DUP_SORT | DatabaseFlags::DUP_FIXED, entries: fixed },
+        Sample {
+            name: Some("fixed"),
+            flags: DatabaseFlags::DUP_SORT | DatabaseFlags::DUP_FIXED,
+            entries: fixed,
+        },
         Sample { name: Some("ints"), flags: DatabaseFlags::INTEGER_KEY, entries: ints },
         Sample { name: Some("reversed"), flags: DatabaseFlags::REVERSE_KEY, entries: reversed },
         Sample { name: Some("empty db"), flags: DatabaseFlags::empty(), entries: Vec::new() },
@@ -170,7 +176,10 @@ pub fn read_env(dir: &Path, samples: &[Sample]) -> Vec<Entries> {
         .iter()
         .map(|db| {
             let db = db.expect("every sample database exists");
-            db.iter(&rtxn).expect("iter").map(|e| e.map(|(k, v)| (k.to_vec(), v.to_vec())).expect("entry")).collect()
+            db.iter(&rtxn)
+                .expect("iter")
+                .map(|e| e.map(|(k, v)| (k.to_vec(), v.to_vec())).expect("entry"))
+                .collect()
         })
         .collect();
     drop(rtxn);

@@ -131,9 +131,8 @@ impl RawEnv {
         let mut lines: Vec<String> = Vec::new();
         // SAFETY: live env; `collect` matches `MDB_msg_func` and only uses `ctx` as the
         // `Vec` it points to, which outlives the call.
-        let rc = unsafe {
-            ffi::mdb_reader_list(self.as_ptr(), Some(collect), (&raw mut lines).cast::<c_void>())
-        };
+        let rc =
+            unsafe { ffi::mdb_reader_list(self.as_ptr(), Some(collect), (&raw mut lines).cast::<c_void>()) };
         if rc < 0 {
             return Err(MdbError::from_err_code(rc));
         }
