@@ -183,3 +183,29 @@ fn dump_to_a_file_never_overwrites_and_copy_needs_a_new_or_empty_directory() {
     let out = run(cmd(hedge(), argv!["dump", "-a", dir.path(), "plain"]), b"");
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn load_says_what_it_waits_for_while_another_writer_holds_the_lock_then_loads() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    // SAFETY (tests): the files are only touched through LMDB.
+    let env = unsafe { EnvOpenOptions::new().open(dir.path()) }.unwrap();
+    let wtxn = env.write_txn().unwrap();
+    let mut child = cmd(hedge(), argv!["load", dir.path()])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let dump = b"VERSION=3\nformat=print\ntype=btree\nHEADER=END\n k\n v\nDATA=END\n";
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), dump).unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    assert!(line.contains("waiting for the write lock"), "{line}");
+    wtxn.commit().unwrap();
+    let status = child.wait().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    assert!(status.success(), "{rest}");
+    assert!(rest.contains("loaded 1 entry"), "{rest}");
+}

@@ -1588,7 +1588,8 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
     ///     .open_databases_and_commit(rtxn, |o, r| o.open_database(r, Some("tags")).map(CommitOrAbort::<_, ()>::Commit))?
     ///     .unwrap_commit()
     ///     .expect("created above");
-    /// assert_eq!(tags.flags(&env.read_txn()?)?, DatabaseFlags::DUP_SORT);
+    /// let rtxn = env.read_txn()?;
+    /// assert_eq!(tags.flags(&rtxn)?, DatabaseFlags::DUP_SORT);
     /// # Ok(()) }
     /// ```
     pub fn flags(&self, txn: &RoTxn) -> Result<DatabaseFlags> {
