@@ -259,13 +259,14 @@ pub fn open_for_reading_after(
     trust: bool,
     first_look: impl FnOnce(&Env<WithoutTls>) -> Result<(), Failure>,
 ) -> Result<(Env<WithoutTls>, Vec<Vec<u8>>), Failure> {
-    let env = open(at, Opening::default())?;
+    // One database slot: enough to look a name up (and to open it) without reopening.
+    let env = open(at, Opening { max_dbs: 1, ..Opening::default() })?;
     first_look(&env)?;
     if !trust {
         verify(&env, at)?;
     }
     let names = database_names(&env, at)?;
-    if names.is_empty() {
+    if names.len() <= 1 {
         return Ok((env, names));
     }
     // LMDB sizes its handle table at open: reopen with one slot per named database.

@@ -179,6 +179,20 @@ fn dump_to_a_file_never_overwrites_and_copy_needs_a_new_or_empty_directory() {
     let file = dir.path().join("dump.txt");
     ok(cmd(hedge(), argv!["dump", "-a", "-o", &file, dir.path()]), b"");
     assert_eq!(std::fs::read(&file).unwrap(), ok(cmd(hedge(), argv!["dump", "-a", dir.path()]), b""));
+    // A database that is not there, in an environment with and without named databases.
+    let unnamed_only = dir.path().join("unnamed-only");
+    std::fs::create_dir(&unnamed_only).unwrap();
+    write_env(&unnamed_only, &[Sample { name: None, flags: hedge::DatabaseFlags::empty(), entries: vec![] }]);
+    for env in [dir.path(), &unnamed_only] {
+        for args in [argv!["dump", env, "nosuch"], argv!["stat", env, "nosuch"]] {
+            let out = run(cmd(hedge(), args), b"");
+            assert_eq!(out.status.code(), Some(1));
+            assert!(String::from_utf8_lossy(&out.stderr).contains("no database named \"nosuch\""));
+        }
+    }
+    let out = run(cmd(hedge(), argv!["dump", "--all", &unnamed_only]), b"");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no named databases"));
     // Command lines that do not parse: status 2, as clap reports them.
     let out = run(cmd(hedge(), argv!["dump", "-a", dir.path(), "plain"]), b"");
     assert_eq!(out.status.code(), Some(2));
