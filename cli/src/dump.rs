@@ -30,7 +30,7 @@ pub fn dump(
     let at = open::locate(path)?;
     let (env, names) = open::open_for_reading(&at, trust)?;
     let encoding = if print { Encoding::Print } else { Encoding::Hex };
-    let write_err = |e: io::Error| Failure(format!("writing the dump: {e}"));
+    let write_err = |e: io::Error| Failure::writing("the dump", e);
     match which {
         Which::Main => {
             let main = open::open_main(&env, &at)?;
@@ -90,7 +90,7 @@ fn dump_one(
     encoding: Encoding,
     out: &mut impl Write,
 ) -> Result<(), Failure> {
-    let write_err = |e: io::Error| Failure(format!("writing the dump: {e}"));
+    let write_err = |e: io::Error| Failure::writing("the dump", e);
     let rtxn = env.read_txn().map_err(|e| explain(at, e))?;
     let info = env.info();
     let header = Header {

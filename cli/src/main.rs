@@ -127,7 +127,7 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
         let mut out = stdout.lock();
         out.write_all(text.as_bytes())
             .and_then(|()| out.flush())
-            .map_err(|e| Failure(format!("writing the output: {e}")))
+            .map_err(|e| Failure::writing("the output", e))
     };
     match command {
         Command::Space { env, json, no_verify } => {
@@ -213,7 +213,7 @@ fn main() -> ExitCode {
     match run(cli.command) {
         Ok(code) => code,
         // A reader that stopped reading (`hedge dump ENV | head`) is not an error.
-        Err(Failure(message)) if message.contains("Broken pipe") => ExitCode::SUCCESS,
+        Err(Failure(message)) if message == Failure::OUTPUT_CLOSED => ExitCode::SUCCESS,
         Err(failure) => {
             eprintln!("hedge: {failure}");
             ExitCode::FAILURE

@@ -24,6 +24,20 @@ pub fn fail<T>(message: impl Into<String>) -> Result<T, Failure> {
     Err(Failure(message.into()))
 }
 
+impl Failure {
+    /// What the reader of the output stopped reading early (`hedge dump ENV | head`) fails
+    /// with: not an error to report.
+    pub const OUTPUT_CLOSED: &str = "the output was closed";
+
+    /// A failure to write `what`.
+    pub fn writing(what: &str, e: io::Error) -> Failure {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            return Failure(Failure::OUTPUT_CLOSED.into());
+        }
+        Failure(format!("writing {what}: {e}"))
+    }
+}
+
 /// An environment on disk: a directory with `data.mdb`, or the data file itself.
 #[derive(Debug, Clone)]
 pub struct Located {

@@ -223,3 +223,24 @@ fn load_says_what_it_waits_for_while_another_writer_holds_the_lock_then_loads() 
     assert!(status.success(), "{rest}");
     assert!(rest.contains("loaded 1 entry"), "{rest}");
 }
+
+#[test]
+fn a_dump_whose_reader_stops_early_ends_quietly() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let entries = (0..200u32).map(|i| (i.to_be_bytes().to_vec(), vec![7; 5000])).collect();
+    write_env(dir.path(), &[Sample { name: None, flags: hedge::DatabaseFlags::empty(), entries }]);
+    let mut child = cmd(hedge(), argv!["dump", dir.path()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut head = [0; 10];
+    stdout.read_exact(&mut head).unwrap();
+    assert_eq!(&head, b"VERSION=3\n");
+    drop(stdout); // as `| head` does
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+}
