@@ -11,6 +11,7 @@
 mod dump;
 mod open;
 mod ops;
+mod process;
 mod space;
 mod stat;
 mod textfmt;

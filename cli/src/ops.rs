@@ -98,10 +98,10 @@ pub fn readers(path: &Path, clear_stale: bool) -> Result<String, Failure> {
             Some(t) => (t.to_string(), last.saturating_sub(t).to_string()),
             None => ("-".into(), "(idle slot)".into()),
         };
-        let state = if Path::new("/proc").is_dir() && !Path::new(&format!("/proc/{}", r.pid)).exists() {
-            "gone: stale slot (--clear-stale frees it)"
-        } else {
-            "running"
+        let state = match (crate::process::running(r.pid), crate::process::age(r.pid)) {
+            (false, _) => "gone: stale slot (--clear-stale frees it)".to_string(),
+            (true, Some(age)) => format!("running, started {} ago", crate::process::spoken(age)),
+            (true, None) => "running".to_string(),
         };
         let _ = writeln!(out, "{:>10} {:>16x} {txn:>12} {behind:>14}  {state}", r.pid, r.thread);
     }

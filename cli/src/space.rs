@@ -19,6 +19,8 @@ pub struct Pin {
     /// Free pages that only this reader keeps from reuse (freed by a transaction at or after
     /// its snapshot, before the next reader's).
     pub pages: u64,
+    /// How long ago its process started (an upper bound of the transaction's age).
+    pub process_age: Option<std::time::Duration>,
 }
 
 /// How the free pages split by what keeps them from reuse.
@@ -43,7 +45,7 @@ pub fn split_free(free: &[FreeListEntry], readers: &[(u32, u64, bool)], last_txn
     let mut sorted: Vec<&(u32, u64, bool)> = readers.iter().collect();
     sorted.sort_by_key(|r| (r.1, r.0));
     for &&(pid, txn_id, running) in &sorted {
-        pins.push(Pin { pid, txn_id, running, pages: 0 });
+        pins.push(Pin { pid, txn_id, running, pages: 0, process_age: None });
     }
     let mut split = FreeSplit::default();
     for record in free {
@@ -142,6 +144,7 @@ impl Space {
                     "txn_id": p.txn_id,
                     "commits_behind": self.last_txn_id.saturating_sub(p.txn_id),
                     "running": p.running,
+                    "process_age_seconds": p.process_age.map(|a| a.as_secs()),
                     "pages": p.pages,
                 })).collect::<Vec<_>>(),
             },
@@ -180,13 +183,16 @@ impl Space {
                 let _ = write!(
                     text,
                     "{} % of those ({}) are pinned by reader pid {} holding txn {} ({behind} commit{} behind \
-                     the last){}: they cannot be reused until that read transaction ends{}, so writes \
+                     the last{}){}: they cannot be reused until that read transaction ends{}, so writes \
                      meanwhile grow the file. ",
                     pct(pin.pages, self.free.total),
                     pages(pin.pages),
                     pin.pid,
                     pin.txn_id,
                     if behind == 1 { "" } else { "s" },
+                    pin.process_age
+                        .map(|a| format!("; its process started {} ago", crate::process::spoken(a)))
+                        .unwrap_or_default(),
                     if pin.running {
                         ""
                     } else {
@@ -377,12 +383,6 @@ pub fn bytes(n: u64) -> String {
     if unit == 0 { format!("{n} B") } else { format!("{value:.1} {}", UNITS[unit]) }
 }
 
-/// Whether process `pid` exists (Linux: `/proc`; elsewhere assumed running).
-fn running(pid: u32) -> bool {
-    let proc = Path::new("/proc");
-    !proc.is_dir() || proc.join(pid.to_string()).exists()
-}
-
 pub fn space(path: &Path, trust: bool) -> Result<Space, Failure> {
     let at = open::locate(path)?;
     let (env, names) = open::open_for_reading(&at, trust)?;
@@ -396,7 +396,7 @@ pub fn space(path: &Path, trust: bool) -> Result<Space, Failure> {
         .map_err(|e| explain(&at, e))?
         .into_iter()
         .filter(|r| r.pid != own)
-        .filter_map(|r| Some((r.pid, r.txn_id?, running(r.pid))))
+        .filter_map(|r| Some((r.pid, r.txn_id?, crate::process::running(r.pid))))
         .collect();
     let (free, free_list_tree) = env.free_list(&rtxn).map_err(|e| explain(&at, e))?;
     let mut databases = vec![(None, main.stat(&rtxn).map_err(|e| explain(&at, e))?)];
@@ -406,6 +406,10 @@ pub fn space(path: &Path, trust: bool) -> Result<Space, Failure> {
         }
     }
     let last_txn_id = rtxn.id() as u64;
+    let mut free = split_free(&free, &readers, last_txn_id);
+    for pin in &mut free.pinned {
+        pin.process_age = crate::process::age(pin.pid);
+    }
     Ok(Space {
         path: at.shown(),
         page_size: u64::from(free_list_tree.page_size),
@@ -415,7 +419,7 @@ pub fn space(path: &Path, trust: bool) -> Result<Space, Failure> {
         used_pages: info.last_page_number as u64 + 1,
         databases,
         free_list_tree,
-        free: split_free(&free, &readers, last_txn_id),
+        free,
     })
 }
 
@@ -438,8 +442,8 @@ mod tests {
         assert_eq!(
             split.pinned,
             [
-                Pin { pid: 100, txn_id: 5, running: false, pages: 7 },
-                Pin { pid: 200, txn_id: 8, running: true, pages: 24 },
+                Pin { pid: 100, txn_id: 5, running: false, pages: 7, process_age: None },
+                Pin { pid: 200, txn_id: 8, running: true, pages: 24, process_age: None },
             ]
         );
     }

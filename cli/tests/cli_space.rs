@@ -59,6 +59,7 @@ fn a_reader_holding_a_snapshot_is_charged_with_the_pages_a_rewrite_frees() {
     assert_eq!(mine[0]["txn_id"], snapshot);
     assert_eq!(mine[0]["commits_behind"], 2);
     assert_eq!(mine[0]["running"], true);
+    assert!(mine[0]["process_age_seconds"].is_u64(), "this process's start is known: {during:#}");
     // Every rewritten value freed its two overflow pages (and leaf and branch pages too).
     let pinned = mine[0]["pages"].as_u64().unwrap();
     let rewritten_overflow = u64::from(VALUES / 2) * 2;
@@ -74,7 +75,9 @@ fn a_reader_holding_a_snapshot_is_charged_with_the_pages_a_rewrite_frees() {
 
     // The text says so in words.
     let text = String::from_utf8(ok(cmd(hedge(), argv!["space", dir.path()]), b"")).unwrap();
-    let words = format!("are pinned by reader pid {pid} holding txn {snapshot} (2 commits behind");
+    let words = format!(
+        "are pinned by reader pid {pid} holding txn {snapshot} (2 commits behind the last; its process started "
+    );
     assert!(text.replace('\n', " ").contains(&words), "{text}");
 
     // Once the reader ends, nothing is pinned and the free pages can be reused.
