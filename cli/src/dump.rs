@@ -150,14 +150,19 @@ impl Target {
         Ok(self.env.clone().expect("opened above"))
     }
 
+    /// Closes the environment (reopened by the next `env`).
+    fn close(&mut self) {
+        if let Some(env) = self.env.take() {
+            open::close(env);
+        }
+    }
+
     /// Makes room for one more named database handle.
     fn room_for_a_named_database(&mut self) {
         if self.named_opened < self.how.max_dbs {
             return;
         }
-        if let Some(env) = self.env.take() {
-            open::close(env);
-        }
+        self.close();
         self.how.max_dbs = (self.how.max_dbs * 2).clamp(8, EnvOpenOptions::MAX_DBS);
     }
 }
@@ -204,14 +209,32 @@ fn load_into(path: &Path, options: &LoadOptions, input: impl BufRead) -> Result<
     let file = !path.is_dir();
     let data = if file { path.to_path_buf() } else { path.join("data.mdb") };
     let at = Located { path: path.to_path_buf(), data, file };
-    let map_size = options.map_size.or(first.map_size).map(|size| {
+    let rounded = |size: u64| {
         let page = 64 * 1024; // a multiple of every OS page size LMDB runs with
         usize::try_from(size.div_ceil(page) * page).unwrap_or(usize::MAX)
-    });
-    let how = Opening { write: true, max_dbs: 8, map_size, max_readers: first.max_readers };
+    };
+    let existing = at.data.metadata().is_ok_and(|m| m.len() > 0);
+    // A new environment takes the dump's map size and reader table; an existing one keeps
+    // its own map unless the dump's is larger or --map-size says otherwise (with a smaller
+    // map, LMDB would map only what the file holds, and the load could run out of room).
+    let how = Opening {
+        write: true,
+        max_dbs: 8,
+        map_size: options.map_size.or(if existing { None } else { first.map_size }).map(rounded),
+        max_readers: if existing { None } else { first.max_readers },
+    };
     let mut target = Target { at: at.clone(), how, env: None, named_opened: 0 };
-    if !options.trust && at.data.metadata().is_ok_and(|m| m.len() > 0) {
-        open::verify(&target.env()?, &at)?;
+    if existing {
+        let env = target.env()?;
+        if !options.trust {
+            open::verify(&env, &at)?;
+        }
+        let larger = first.map_size.map(rounded).filter(|&size| size > env.info().map_size);
+        if let (None, Some(size)) = (options.map_size, larger) {
+            drop(env);
+            target.close();
+            target.how.map_size = Some(size);
+        }
     }
 
     let mut loaded = Loaded::default();

@@ -201,3 +201,30 @@ fn copies_hold_the_same_data_and_a_compacted_copy_is_no_larger() {
         assert_eq!(std::fs::metadata(dest.join("data.mdb")).unwrap().len(), copied);
     }
 }
+
+#[test]
+fn loading_into_an_existing_environment_keeps_its_larger_map_and_grows_a_smaller_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let map_size = |env: &std::path::Path| {
+        let out = text(&ok(cmd(hedge(), argv!["stat", env]), b""));
+        out.lines().find_map(|l| l.strip_prefix("  Map size: ")).unwrap().parse::<u64>().unwrap()
+    };
+    let dump = |map: u64| {
+        format!("VERSION=3\nformat=print\ntype=btree\nmapsize={map}\nHEADER=END\n k\n v\nDATA=END\n")
+    };
+    let env = dir.path().join("env");
+    ok(cmd(hedge(), argv!["load", &env]), dump(64 << 20).as_bytes());
+    assert_eq!(map_size(&env), 64 << 20, "a new environment takes the dump's map size");
+    ok(cmd(hedge(), argv!["load", &env]), dump(1 << 20).as_bytes());
+    assert_eq!(map_size(&env), 64 << 20, "a smaller map in the dump does not shrink it");
+    ok(cmd(hedge(), argv!["load", &env]), dump(128 << 20).as_bytes());
+    assert_eq!(map_size(&env), 128 << 20, "a larger one grows it");
+    let load_with_map = |size: u64| {
+        ok(cmd(hedge(), argv!["load", "--map-size", size.to_string(), &env]), dump(1 << 20).as_bytes())
+    };
+    load_with_map(256 << 20);
+    assert_eq!(map_size(&env), 256 << 20, "--map-size is taken as given");
+    // LMDB itself never stores a smaller map size than the file's.
+    load_with_map(32 << 20);
+    assert_eq!(map_size(&env), 256 << 20);
+}
