@@ -43,24 +43,30 @@ struct Cli {
 enum Command {
     /// Why the file is this big: pages per database, free pages and the readers pinning them.
     Space {
+        /// The environment: the directory that holds data.mdb, or the data file itself
         env: PathBuf,
         /// One JSON object, for scripts.
         #[arg(long)]
         json: bool,
-        /// Skip the walk of every page that guards LMDB against a damaged file.
+        /// Skip the walk of every page that keeps LMDB from reading a damaged file (for a file
+        /// known to be sound: faster)
         #[arg(long)]
         no_verify: bool,
     },
     /// What `mdb_stat -e -f -r -a` prints: environment, reader table, free list, databases.
     Stat {
+        /// The environment: the directory that holds data.mdb, or the data file itself
         env: PathBuf,
         /// Only this named database.
         db: Option<String>,
+        /// Skip the walk of every page that keeps LMDB from reading a damaged file (for a file
+        /// known to be sound: faster)
         #[arg(long)]
         no_verify: bool,
     },
     /// Walks every page and reports inconsistencies; exit status 1 if there are any.
     Check {
+        /// The environment: the directory that holds data.mdb, or the data file itself
         env: PathBuf,
         /// No progress bar (there is none when stderr is not a terminal).
         #[arg(long)]
@@ -68,6 +74,7 @@ enum Command {
     },
     /// The reader table: which processes hold which snapshots.
     Readers {
+        /// The environment: the directory that holds data.mdb, or the data file itself
         env: PathBuf,
         /// Free the slots of processes that are gone first.
         #[arg(long)]
@@ -75,18 +82,24 @@ enum Command {
     },
     /// A consistent copy into DEST (a new or empty directory).
     Copy {
+        /// The environment: the directory that holds data.mdb, or the data file itself
         env: PathBuf,
+        /// A new or empty directory
         dest: PathBuf,
         /// Leave free pages out and renumber: a smaller copy, slower to make.
         #[arg(long)]
         compact: bool,
+        /// No progress bar (there is none when stderr is not a terminal)
         #[arg(long)]
         no_progress: bool,
+        /// Skip the walk of every page that keeps LMDB from reading a damaged file (for a file
+        /// known to be sound: faster)
         #[arg(long)]
         no_verify: bool,
     },
     /// Writes the unnamed database (or DB, or every named one) in mdb_dump's text format.
     Dump {
+        /// The environment: the directory that holds data.mdb, or the data file itself
         env: PathBuf,
         /// A named database.
         #[arg(conflicts_with = "all")]
@@ -100,11 +113,14 @@ enum Command {
         /// Write to this file instead of standard output (refuses an existing file).
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// Skip the walk of every page that keeps LMDB from reading a damaged file (for a file
+        /// known to be sound: faster)
         #[arg(long)]
         no_verify: bool,
     },
     /// Loads a dump (mdb_dump's or hedge's) from standard input into ENV, created if missing.
     Load {
+        /// The environment: the directory that holds data.mdb, or the data file itself
         env: PathBuf,
         /// Load every section into this named database, whatever the dump names.
         db: Option<String>,
@@ -117,6 +133,8 @@ enum Command {
         /// Map size in bytes (default: the dump's mapsize).
         #[arg(long)]
         map_size: Option<u64>,
+        /// Skip the walk of every page that keeps LMDB from reading a damaged file (for a file
+        /// known to be sound: faster)
         #[arg(long)]
         no_verify: bool,
     },
