@@ -130,7 +130,8 @@ enum Command {
         /// Keep the existing value of a key (or an existing duplicate) instead of overwriting.
         #[arg(short = 'N', long)]
         no_overwrite: bool,
-        /// Map size in bytes (default: the dump's mapsize).
+        /// Map size in bytes (default: the dump's mapsize for a new environment; an existing one
+        /// keeps its own unless the dump's is larger)
         #[arg(long)]
         map_size: Option<u64>,
         /// Skip the walk of every page that keeps LMDB from reading a damaged file (for a file
