@@ -7,6 +7,10 @@
 //!    pristine one must fail (except where `PASSES_ON_PRISTINE` says why not). The programs
 //!    are every `mtest*.c` the patch series adds to liblmdb (one small upstream-style test
 //!    per patch) and hedge's own, larger suites in `tests/c/`.
+//! 3. Builds upstream's own command-line tools (`mdb_dump`, `mdb_load`, `mdb_stat`,
+//!    `mdb_copy`) from the pristine tree, as its Makefile would, for the interoperability
+//!    tests of the `hedge` command (`cli/tests`); their directory is
+//!    `hedge_tests::built::UPSTREAM_TOOLS`.
 
 use std::collections::BTreeSet;
 use std::env;
@@ -54,11 +58,26 @@ fn compile(test: &Path, lib_dir: &Path, defines: &[String], exe: &Path) {
 
 /// Programs that pass on pristine LMDB too, and why that is right.
 const PASSES_ON_PRISTINE: &[&str] = &[
-    // Patch 0003 removes copies that nothing can observe without counting them: its mtest
-    // checks that overwrites in nested txns keep their meaning. The counting is done by
+    // Patch 0003 removes work (copies, zeroing): its mtest checks that overwrites in nested
+    // txns keep their meaning, before and after. The work is counted by
     // tests/c/reserve_suite.c, which fails on pristine.
     "mtest_ovcopy",
 ];
+
+/// Compiles upstream's tool `name` (`mdb_dump`, ...) from `lib_dir` into `out/name`, with
+/// upstream's default configuration (none of the sys crate's defines).
+fn compile_tool(name: &str, lib_dir: &Path, out: &Path) {
+    let compiler = cc::Build::new().opt_level(1).warnings(false).get_compiler();
+    let mut cmd = compiler.to_command();
+    cmd.arg("-o").arg(out.join(name)).arg("-I").arg(lib_dir).arg("-pthread");
+    for source in [format!("{name}.c"), "mdb.c".into(), "midl.c".into()] {
+        cmd.arg(lib_dir.join(source));
+    }
+    let result = cmd.output().unwrap_or_else(|e| panic!("cannot run the C compiler: {e}"));
+    if !result.status.success() {
+        panic!("compiling upstream's {name} failed:\n{}", String::from_utf8_lossy(&result.stderr));
+    }
+}
 
 fn main() {
     for (key, name) in [("PATCHED_LIB", "PATCHED_LIB"), ("PRISTINE_LIB", "PRISTINE_LIB")] {
@@ -114,5 +133,16 @@ fn main() {
         }
     });
     fs::write(out.join("ctests.rs"), tests).unwrap();
+
+    let tools = PathBuf::from(env::var("OUT_DIR").unwrap()).join("upstream-tools");
+    fs::create_dir_all(&tools).unwrap();
+    std::thread::scope(|s| {
+        for name in ["mdb_dump", "mdb_load", "mdb_stat", "mdb_copy"] {
+            println!("cargo:rerun-if-changed={}", pristine.join(format!("{name}.c")).display());
+            let (pristine, tools) = (&pristine, &tools);
+            s.spawn(move || compile_tool(name, pristine, tools));
+        }
+    });
+    println!("cargo:rustc-env=HEDGE_TESTS_UPSTREAM_TOOLS={}", tools.display());
     println!("cargo:rustc-env=HEDGE_TESTS_CTESTS_RS={}", out.join("ctests.rs").display());
 }

@@ -197,8 +197,11 @@ struct Counts {
     entries: u64,
 }
 
-struct Walker {
+struct Walker<'p> {
     file: File,
+    /// Told the number of pages reached so far, now and then.
+    progress: &'p mut dyn FnMut(u64),
+    reached: u64,
     customs: Customs,
     page_size: usize,
     last_page: u64,
@@ -209,7 +212,7 @@ struct Walker {
     report: CheckReport,
 }
 
-pub(crate) fn run(env: &EnvInner) -> Result<CheckReport> {
+pub(crate) fn run(env: &EnvInner, progress: &mut dyn FnMut(u64)) -> Result<CheckReport> {
     let customs = {
         let databases = env.databases.lock().unwrap_or_else(|e| e.into_inner());
         databases
@@ -228,7 +231,7 @@ pub(crate) fn run(env: &EnvInner) -> Result<CheckReport> {
         // (the caller borrows the env for the whole call). It pins the snapshot: no page of
         // it can be reused while the walk reads the file.
         let txn = unsafe { RawTxn::begin(&env.raw, None, ffi::MDB_RDONLY) }?;
-        let result = check(&env.raw, &txn, &customs, attempt == ATTEMPTS);
+        let result = check(&env.raw, &txn, &customs, attempt == ATTEMPTS, progress);
         txn.abort();
         if let Some(report) = result.transpose() {
             return report;
@@ -265,16 +268,39 @@ fn snapshot_meta(
     Err(problems)
 }
 
-fn walker(file: File, customs: Customs, page_size: usize, last_page: u64, file_len: u64) -> Walker {
+fn walker<'p>(
+    file: File,
+    customs: Customs,
+    page_size: usize,
+    last_page: u64,
+    file_len: u64,
+    progress: &'p mut dyn FnMut(u64),
+) -> Walker<'p> {
     let mut seen = vec![0; last_page as usize + 1];
     seen[0] = 1;
     seen[1] = 1;
     let report = CheckReport { last_page, ..CheckReport::default() };
-    Walker { file, customs, page_size, last_page, file_pages: file_len / page_size as u64, seen, report }
+    Walker {
+        file,
+        progress,
+        reached: 0,
+        customs,
+        page_size,
+        last_page,
+        file_pages: file_len / page_size as u64,
+        seen,
+        report,
+    }
 }
 
 /// `None`: the snapshot's meta page was overwritten meanwhile (not on the `last` attempt).
-fn check(env: &RawEnv, txn: &RawTxn, customs: &Customs, last: bool) -> Result<Option<CheckReport>> {
+fn check(
+    env: &RawEnv,
+    txn: &RawTxn,
+    customs: &Customs,
+    last: bool,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Option<CheckReport>> {
     let file = env.clone_data_file()?;
     let page_size = env.stat().ms_psize as usize;
     let file_len = file.metadata()?.len();
@@ -283,13 +309,14 @@ fn check(env: &RawEnv, txn: &RawTxn, customs: &Customs, last: bool) -> Result<Op
         Err(_) if !last => return Ok(None),
         Err(problems) => return Ok(Some(CheckReport { problems, ..CheckReport::default() })),
     };
-    let mut walker = walker(file, customs.clone(), page_size, last_page, file_len);
+    let mut walker = walker(file, customs.clone(), page_size, last_page, file_len, progress);
     let (keys, dups) = walker.orders(None, main.flags);
     let entries = walker.tree("the unnamed database", main, keys, dups, true);
     walker.report.entries += entries;
     walker.report.databases += 1;
     walker.free_list(free);
     walker.account();
+    (walker.progress)(walker.reached);
     Ok(Some(walker.report))
 }
 
@@ -305,7 +332,8 @@ pub(crate) fn first_used_page_past_the_end(env: &RawEnv) -> Result<Option<u64>> 
         let page_size = env.stat().ms_psize as usize;
         let file_len = file.metadata()?.len();
         let Ok((free, _, last_page)) = snapshot_meta(&file, page_size, &txn) else { return Ok(Some(0)) };
-        let mut walker = walker(file, Customs::new(), page_size, last_page, file_len);
+        let mut quiet = |_| {};
+        let mut walker = walker(file, Customs::new(), page_size, last_page, file_len, &mut quiet);
         let file_pages = walker.file_pages;
         walker.free_list(free);
         if !walker.report.is_ok() {
@@ -317,7 +345,7 @@ pub(crate) fn first_used_page_past_the_end(env: &RawEnv) -> Result<Option<u64>> 
     result
 }
 
-impl Walker {
+impl Walker<'_> {
     fn problem(&mut self, text: String) {
         if self.report.problems.len() < MAX_PROBLEMS {
             self.report.problems.push(text);
@@ -326,6 +354,15 @@ impl Walker {
 
     fn giving_up(&self) -> bool {
         self.report.problems.len() >= MAX_PROBLEMS
+    }
+
+    /// Counts `pages` more pages reached, telling the progress callback every 1024.
+    fn reached(&mut self, pages: u64) {
+        let before = self.reached;
+        self.reached += pages;
+        if before / 1024 != self.reached / 1024 {
+            (self.progress)(self.reached);
+        }
     }
 
     /// Reads page `pgno` (and `extra` following pages), marking them reached.
@@ -392,6 +429,7 @@ impl Walker {
             ));
             return;
         }
+        self.reached(count);
         for p in pgno..pgno + count {
             self.seen[p as usize] = self.seen[p as usize].saturating_add(1);
             if self.seen[p as usize] == 2 {
@@ -676,6 +714,7 @@ impl Walker {
                     self.problem(format!("free list of txn {txn}: page {p} is outside the file"));
                     continue;
                 }
+                self.reached(1);
                 self.seen[p as usize] = self.seen[p as usize].saturating_add(1);
                 if self.seen[p as usize] == 2 {
                     self.problem(format!("free list of txn {txn}: page {p} is free and in use"));

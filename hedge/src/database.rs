@@ -1568,6 +1568,35 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
         Ok(txn.raw().stat(self.dbi)?.into())
     }
 
+    /// The flags the database was created with, as stored in the environment (a database
+    /// opened without giving its flags has them all the same).
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().max_dbs(4).open(dir.path())? };
+    /// let wtxn = env.write_txn()?;
+    /// env.create_databases_and_commit(wtxn, |o, w| {
+    ///     let mut options = o.database_options().types::<Str, Str>();
+    ///     options.name("tags").flags(DatabaseFlags::DUP_SORT);
+    ///     options.create(w).map(CommitOrAbort::<_, ()>::Commit)
+    /// })?;
+    /// // Opened by name only: LMDB reads the flags from the file.
+    /// let rtxn = env.read_txn()?;
+    /// let tags: Database<Bytes, Bytes> = env
+    ///     .open_databases_and_commit(rtxn, |o, r| o.open_database(r, Some("tags")).map(CommitOrAbort::<_, ()>::Commit))?
+    ///     .unwrap_commit()
+    ///     .expect("created above");
+    /// let rtxn = env.read_txn()?;
+    /// assert_eq!(tags.flags(&rtxn)?, DatabaseFlags::DUP_SORT);
+    /// # Ok(()) }
+    /// ```
+    pub fn flags(&self, txn: &RoTxn) -> Result<DatabaseFlags> {
+        self.check(txn)?;
+        Ok(DatabaseFlags::from_bits_truncate(txn.raw().dbi_flags(self.dbi)?))
+    }
+
     /// The number of entries.
     ///
     /// ```

@@ -14,6 +14,8 @@
 //! [`ParallelReader`] (feature `parallel`, on by default) reads an uncommitted write
 //! transaction from a whole rayon pool at once; [`Env::check`] walks every page of an
 //! environment and reports inconsistencies LMDB itself would not notice (or would abort on).
+//! [`Env::readers`] and [`Env::free_list`] show what keeps freed pages from reuse (the
+//! `hedge` command of the `hedge-cli` package reports space from them).
 //!
 //! The feature `pristine-lmdb` links upstream LMDB without the patches instead
 //! ([`PATCHED_LMDB`] says which one is linked), for comparisons.
@@ -238,7 +240,7 @@ pub use database::{
 pub use dupfixed::FixedDuplicates;
 pub use env::{
     CommitOrAbort, CommitToken, CompactionOption, Env, EnvClosingEvent, EnvInfo, EnvOpenOptions, FlagSetMode,
-    OnCommit, env_closing_event,
+    FreeListEntry, OnCommit, ReaderInfo, env_closing_event,
 };
 pub use error::{Error, Result};
 pub use iter::{RoIter, RoRevIter, RwIter, RwRevIter, iteration_method};

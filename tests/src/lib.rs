@@ -15,6 +15,9 @@ pub mod built {
     pub const PATCHED_LIB: &str = env!("HEDGE_TESTS_PATCHED_LIB");
     /// `libhedge_pristine_lmdb.a`, the pristine library.
     pub const PRISTINE_LIB: &str = env!("HEDGE_TESTS_PRISTINE_LIB");
+    /// The directory of upstream's `mdb_dump`, `mdb_load`, `mdb_stat` and `mdb_copy`, built
+    /// from the pristine source with upstream's defaults.
+    pub const UPSTREAM_TOOLS: &str = env!("HEDGE_TESTS_UPSTREAM_TOOLS");
 }
 
 /// A fresh environment in `dir` (with `env_flags`, a 64 MiB map, room for 4 named databases)

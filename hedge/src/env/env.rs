@@ -367,7 +367,26 @@ impl<T> Env<T> {
     /// ```
     #[cfg(unix)]
     pub fn check(&self) -> Result<crate::CheckReport> {
-        crate::check::run(&self.inner)
+        crate::check::run(&self.inner, &mut |_| {})
+    }
+
+    /// [`check`](Self::check), telling `progress` now and then how many pages it has reached
+    /// (meta pages aside; up to `info().last_page_number - 1` for a consistent environment,
+    /// reached last), e.g. for a progress bar.
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { hedge::EnvOpenOptions::new().open(dir.path())? };
+    /// let mut reached = 0;
+    /// let report = env.check_with_progress(|pages| reached = pages)?;
+    /// assert!(report.is_ok());
+    /// assert_eq!(reached, report.tree_pages + report.free_pages);
+    /// # Ok(()) }
+    /// ```
+    #[cfg(unix)]
+    pub fn check_with_progress(&self, mut progress: impl FnMut(u64)) -> Result<crate::CheckReport> {
+        crate::check::run(&self.inner, &mut progress)
     }
 
     /// Flushes the data to disk, even with `NO_SYNC`/`MAP_ASYNC`.
@@ -451,6 +470,93 @@ impl<T> Env<T> {
     /// ```
     pub fn clear_stale_readers(&self) -> Result<usize> {
         Ok(self.inner.raw.reader_check()?)
+    }
+
+    /// The reader table's slots in use, of every process that has the environment open
+    /// (LMDB's `mdb_reader_list`). A reader holding an old snapshot keeps the pages freed
+    /// since from being reused: the file grows instead.
+    ///
+    /// ```
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// let env = unsafe { hedge::EnvOpenOptions::new().read_txn_without_tls().open(dir.path())? };
+    /// assert!(env.readers()?.iter().all(|r| r.txn_id.is_none()));
+    /// let rtxn = env.read_txn()?;
+    /// let holding: Vec<_> = env.readers()?.into_iter().filter_map(|r| r.txn_id).collect();
+    /// assert_eq!(holding, [rtxn.id() as u64]);
+    /// # Ok(()) }
+    /// ```
+    pub fn readers(&self) -> Result<Vec<crate::ReaderInfo>> {
+        let lines = self.inner.raw.reader_list()?;
+        let mut readers = Vec::new();
+        for line in &lines {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            // The header line and "(no active readers)" / "(no reader locks)" do not parse.
+            let [pid, thread, txn] = fields[..] else { continue };
+            let (Ok(pid), Ok(thread)) = (pid.parse::<u32>(), u64::from_str_radix(thread, 16)) else {
+                continue;
+            };
+            let txn_id = if txn == "-" {
+                None
+            } else {
+                Some(txn.parse::<u64>().map_err(|_| {
+                    crate::Error::Io(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!("unexpected line in LMDB's reader list: {line:?}"),
+                    ))
+                })?)
+            };
+            readers.push(crate::ReaderInfo { pid, thread, txn_id });
+        }
+        Ok(readers)
+    }
+
+    /// The free list as `txn` sees it: for each write transaction that freed pages, how
+    /// many (LMDB's free-list database, `FREE_DBI`), in order of transaction id, and the
+    /// statistics of the free list's own tree. `txn` must be a read transaction of this
+    /// environment (LMDB refuses to read the free list in a write transaction).
+    ///
+    /// Pages freed by a transaction whose id is at least the oldest live reader's snapshot
+    /// ([`readers`](Self::readers)) cannot be reused yet.
+    ///
+    /// ```
+    /// # use hedge::types::*; use hedge::*;
+    /// # fn main() -> hedge::Result<()> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let env = unsafe { EnvOpenOptions::new().open(dir.path())? };
+    /// # let db: Database<Str, Str> = env.create_databases_and_commit(env.write_txn()?, |o, w| o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit))?.unwrap_commit();
+    /// for value in ["a", "b"] {
+    ///     let mut wtxn = env.write_txn()?;
+    ///     db.put(&mut wtxn, "k", value)?;
+    ///     wtxn.commit()?; // the second commit frees the pages the first one wrote
+    /// }
+    /// let rtxn = env.read_txn()?;
+    /// let (free, stat) = env.free_list(&rtxn)?;
+    /// let pages: u64 = free.iter().map(|r| r.pages).sum();
+    /// assert!(pages > 0);
+    /// assert_eq!(stat.entries, free.len());
+    /// # Ok(()) }
+    /// ```
+    pub fn free_list(&self, txn: &RoTxn) -> Result<(Vec<crate::FreeListEntry>, DatabaseStat)> {
+        if txn.env_inner().ident != self.inner.ident {
+            return Err(crate::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "this transaction belongs to another environment: read the free list with one of its own",
+            )));
+        }
+        const FREE_DBI: ffi::MDB_dbi = 0;
+        let stat = txn.raw().stat(FREE_DBI)?.into();
+        let mut cursor = crate::mdb::handle::RawCursor::open(txn.raw(), FREE_DBI)?;
+        let mut entries = Vec::new();
+        while let Some((key, data)) = cursor.get(ffi::MDB_NEXT, None)? {
+            // A txn id, and a page list: its length, then the page numbers.
+            let (Ok(key), Some(count)) = (<[u8; 8]>::try_from(key), data.get(..8)) else {
+                return Err(crate::MdbError::Corrupted.into());
+            };
+            let count = u64::from_ne_bytes(count.try_into().expect("8 bytes"));
+            entries.push(crate::FreeListEntry { freed_by: u64::from_ne_bytes(key), pages: count });
+        }
+        Ok((entries, stat))
     }
 
     /// Changes the map size (e.g. after `MdbError::MapFull`); `new_size` must be a multiple

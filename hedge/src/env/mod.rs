@@ -520,6 +520,46 @@ pub struct EnvInfo {
     pub number_of_readers: u32,
 }
 
+/// A slot of the reader table in use (from `mdb_reader_list`): a read transaction of some
+/// process, or a slot a process keeps for its next one.
+///
+/// ```
+/// # fn main() -> hedge::Result<()> {
+/// # let dir = tempfile::tempdir()?;
+/// # let env = unsafe { hedge::EnvOpenOptions::new().read_txn_without_tls().open(dir.path())? };
+/// let rtxn = env.read_txn()?;
+/// let readers = env.readers()?;
+/// let me = readers.iter().find(|r| r.pid == std::process::id()).expect("this process reads");
+/// assert_eq!(me.txn_id, Some(rtxn.id() as u64));
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReaderInfo {
+    /// The process holding the slot.
+    pub pid: u32,
+    /// The thread that took the slot (an opaque `pthread_t`).
+    pub thread: u64,
+    /// The snapshot (txn id) the reader holds; `None` for a slot kept between transactions
+    /// (it pins nothing).
+    pub txn_id: Option<u64>,
+}
+
+/// One record of the free list: pages that the write transaction `freed_by` stopped using.
+/// LMDB reuses them once no reader can still see them: when every live reader's snapshot is
+/// newer than `freed_by` (see [`Env::free_list`]).
+///
+/// ```
+/// let record = hedge::FreeListEntry { freed_by: 7, pages: 3 };
+/// assert_eq!(record.pages, 3);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FreeListEntry {
+    /// The id of the transaction that freed the pages.
+    pub freed_by: u64,
+    /// How many pages it freed.
+    pub pages: u64,
+}
+
 /// Whether [`Env::copy_to_file`] compacts (omits free pages and renumbers) the copy.
 ///
 /// ```

@@ -118,6 +118,27 @@ impl RawEnv {
         self.set_map_size(size)
     }
 
+    /// The lines `mdb_reader_list` writes: a header, then `pid thread txnid` per slot in
+    /// use (or a single line saying there is none).
+    pub(crate) fn reader_list(&self) -> Result<Vec<String>, MdbError> {
+        unsafe extern "C" fn collect(msg: *const std::ffi::c_char, ctx: *mut c_void) -> c_int {
+            // SAFETY: LMDB passes a NUL-terminated message and the `ctx` given below, a live
+            // `Vec<String>` used by nothing else during the call.
+            let (msg, lines) = unsafe { (CStr::from_ptr(msg), &mut *ctx.cast::<Vec<String>>()) };
+            lines.push(msg.to_string_lossy().into_owned());
+            0
+        }
+        let mut lines: Vec<String> = Vec::new();
+        // SAFETY: live env; `collect` matches `MDB_msg_func` and only uses `ctx` as the
+        // `Vec` it points to, which outlives the call.
+        let rc =
+            unsafe { ffi::mdb_reader_list(self.as_ptr(), Some(collect), (&raw mut lines).cast::<c_void>()) };
+        if rc < 0 {
+            return Err(MdbError::from_err_code(rc));
+        }
+        Ok(lines)
+    }
+
     pub(crate) fn fd(&self) -> Result<ffi::mdb_filehandle_t, MdbError> {
         let mut fd = 0 as ffi::mdb_filehandle_t;
         // SAFETY: valid out-pointer, live env.
