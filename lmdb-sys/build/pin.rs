@@ -207,7 +207,7 @@ mod tests {
         assert!(err.contains("SHA256SUMS:1"), "{err}");
     }
 
-    /// A scratch copy of the liblmdb tree this build located (the carrier or LMDB_SRC_DIR).
+    /// A scratch copy of the liblmdb tree this build located (the crate's own or LMDB_SRC_DIR).
     fn located_copy() -> tempfile::TempDir {
         let from = Path::new(env!("HEDGE_LMDB_LOCATED_TREE"));
         let dir = tempfile::tempdir().unwrap();
