@@ -19,6 +19,7 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use clap::Parser;
 use hedge::byteorder::BigEndian;
 use hedge::codec::PodSlice;
 use hedge::types::U32;
@@ -28,48 +29,45 @@ use rayon::prelude::*;
 
 type Vectors = Database<'static, U32<BigEndian>, PodSlice<f32>>;
 
+/// Ingest synthetic embeddings with hedge, find each one's nearest candidate in parallel
+/// through nested readers of the *uncommitted* write transaction, check the result against a
+/// sequential pass, commit, and print throughput.
+#[derive(Debug, Parser)]
+#[command(name = "vector_ingest")]
 struct Args {
+    /// Number of vectors to write (at least 2: each is compared with others).
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(2..=100_000_000))]
     count: u32,
+    /// Dimensions of each f32 vector (768 dims = 3 KiB, on overflow pages).
+    #[arg(long, default_value_t = 768, value_parser = in_range(1, 1 << 16))]
     dims: usize,
-    threads: usize,
+    /// Threads of the parallel pass [default: the machine's cores].
+    #[arg(long, value_parser = in_range(1, 256))]
+    threads: Option<usize>,
+    /// Candidates compared per vector, as an HNSW insertion would probe a graph.
+    #[arg(long, default_value_t = 16, value_parser = in_range(1, 1024))]
     neighbours: usize,
+    /// Directory of the environment [default: a temporary directory, removed at the end].
+    #[arg(long, value_name = "PATH")]
     dir: Option<std::path::PathBuf>,
+    /// Do not draw progress bars.
+    #[arg(long = "no-progress", action = clap::ArgAction::SetFalse)]
     progress: bool,
 }
 
-const USAGE: &str = "usage: vector_ingest [--count N (default 20000)] [--dims D (default 768)] \
-                     [--threads T (default: the machine's cores)] [--neighbours M (default 16)] \
-                     [--dir PATH (default: a temporary directory)] [--no-progress]";
+/// A parser of `usize` values in `min..=max` (clap's ranged parsers stop at `u64`/`i64`).
+fn in_range(min: usize, max: usize) -> impl Fn(&str) -> Result<usize, String> + Clone {
+    move |text| match text.parse::<usize>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        Ok(n) => Err(format!("{n} is not in {min}..={max}")),
+        Err(e) => Err(e.to_string()),
+    }
+}
 
-fn parse_args() -> Result<Args, String> {
-    let cores = std::thread::available_parallelism().map_or(2, usize::from);
-    let mut args =
-        Args { count: 20_000, dims: 768, threads: cores, neighbours: 16, dir: None, progress: true };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value\n{USAGE}"));
-        let number = |name: &str, v: String, max: usize| match v.parse::<usize>() {
-            Ok(n) if (1..=max).contains(&n) => Ok(n),
-            Ok(n) => Err(format!("{name} {n}: must be between 1 and {max}\n{USAGE}")),
-            Err(e) => Err(format!("{name} {v:?}: {e}\n{USAGE}")),
-        };
-        match flag.as_str() {
-            "--count" => args.count = number("--count", value("--count")?, 100_000_000)? as u32,
-            "--dims" => args.dims = number("--dims", value("--dims")?, 1 << 16)?,
-            "--threads" => args.threads = number("--threads", value("--threads")?, 256)?,
-            "--neighbours" => args.neighbours = number("--neighbours", value("--neighbours")?, 1024)?,
-            "--dir" => args.dir = Some(value("--dir")?.into()),
-            "--no-progress" => args.progress = false,
-            "-h" | "--help" => return Err(USAGE.to_string()),
-            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
-        }
+impl Args {
+    fn threads(&self) -> usize {
+        self.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from))
     }
-    if args.count < 2 {
-        return Err(format!(
-            "--count must be at least 2 (each vector needs other vectors to compare with)\n{USAGE}"
-        ));
-    }
-    Ok(args)
 }
 
 /// A deterministic pseudo-random number from `x` (splitmix64).
@@ -162,7 +160,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         args.dims,
         bytes,
         args.neighbours,
-        args.threads,
+        args.threads(),
         dir.display()
     );
     println!("LMDB: {} + patches {:?}", hedge::lmdb_version().string, hedge_lmdb_sys::PATCH_SERIES);
@@ -189,7 +187,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let wrote = started.elapsed();
 
     // 2. The nearest-neighbour pass over the uncommitted vectors, in parallel.
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(args.threads).build()?;
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(args.threads()).build()?;
     let bar = progress(&args, u64::from(args.count), "parallel pass (uncommitted)");
     let started = Instant::now();
     let view = ParallelReader::for_pool(&wtxn, &pool)?;
@@ -250,7 +248,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         "parallel:   {:>9.2?}  {:>10.0} vector reads/s on {} threads (nested readers, uncommitted)",
         parallel_time,
         per_sec(reads, parallel_time),
-        args.threads
+        args.threads()
     );
     println!(
         "sequential: {:>9.2?}  {:>10.0} vector reads/s through the write txn; speed-up {:.2}x",
@@ -268,12 +266,59 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 fn main() -> ExitCode {
-    let result = parse_args().map_err(Into::into).and_then(run);
-    match result {
+    // `--help` prints help and exits 0; a bad argument prints clap's error and exits 2.
+    match run(Args::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::error::ErrorKind;
+    use clap::CommandFactory;
+
+    fn parse(args: &[&str]) -> Result<Args, clap::Error> {
+        Args::try_parse_from(std::iter::once("vector_ingest").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn the_command_is_well_formed() {
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn help_is_help_not_an_error() {
+        let help = parse(&["--help"]).unwrap_err();
+        assert_eq!(help.kind(), ErrorKind::DisplayHelp);
+        assert_eq!(help.exit_code(), 0);
+        let text = help.to_string();
+        for flag in ["--count", "--dims", "--threads", "--neighbours", "--dir", "--no-progress"] {
+            assert!(text.contains(flag), "{flag} missing from --help:\n{text}");
+        }
+    }
+
+    #[test]
+    fn defaults_and_values() {
+        let args = parse(&[]).unwrap();
+        assert_eq!((args.count, args.dims, args.neighbours, args.progress), (20_000, 768, 16, true));
+        assert!(args.threads() >= 1);
+        let args = parse(&["--count", "5", "--dims", "4", "--threads", "3", "--no-progress"]).unwrap();
+        assert_eq!((args.count, args.dims, args.threads(), args.progress), (5, 4, 3, false));
+    }
+
+    #[test]
+    fn bad_arguments_are_errors_with_status_2() {
+        for bad in
+            [&["--count", "1"][..], &["--dims", "0"], &["--threads", "x"], &["--frobnicate"], &["--dims"]]
+        {
+            let err = parse(bad).unwrap_err();
+            assert_ne!(err.kind(), ErrorKind::DisplayHelp, "{bad:?}");
+            assert_eq!(err.exit_code(), 2, "{bad:?}");
         }
     }
 }

@@ -1,5 +1,5 @@
 //! Runs each measurement in a fresh child process, interleaved with the other variants, and
-//! summarises ratios as median [min–max] (shared/BENCHMARKS.md).
+//! summarises ratios as median [min–max] (bench/README.md, "Protocol").
 //!
 //! A child runs one variant once: it sets up its data (not measured), then measures one
 //! phase with a monotonic clock and `getrusage(RUSAGE_SELF)` deltas (user/sys CPU, minor

@@ -1,4 +1,4 @@
-//! hedge's side-by-side benchmarks (shared/BENCHMARKS.md): workloads W1–W5 over hedge
+//! hedge's side-by-side benchmarks (protocol: bench/README.md): workloads W1–W5 over hedge
 //! (patched LMDB), hedge's pristine build where meaningful, heed 0.23.1 (lmdb-master-sys
 //! 0.2.6) and redb 4.x, each run in a fresh child process, interleaved, summarised as
 //! median ratios with min–max, written to `bench/REPORT.md` with one SVG plot per workload.

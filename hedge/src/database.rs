@@ -438,10 +438,10 @@ impl<'e, 'n, T, KC, DC, C, CDUP> DatabaseOpenOptions<'e, 'n, T, KC, DC, C, CDUP>
                 key.type_name
             )));
         }
-        if self.name.is_some()
-            && let Some(main) = inner.registered_database(&None)
-            && main.key.custom.is_some()
-        {
+        // Not a let chain: those need Rust 1.88, and the crate's rust-version is 1.87.
+        let main_with_comparator =
+            self.name.and_then(|_| inner.registered_database(&None)).filter(|main| main.key.custom.is_some());
+        if let Some(main) = main_with_comparator {
             return Err(mixing(format!(
                 "no named database beside an unnamed database with the custom key comparator {}: \
                  the named databases' records would be ordered by it",

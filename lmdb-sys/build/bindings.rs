@@ -16,13 +16,16 @@ pub const PREFIX_PLACEHOLDER: &str = "@HEDGE_SYMBOL_PREFIX@";
 pub const TYPES_FILE: &str = "lmdb_types.rs";
 pub const FUNCTIONS_FILE: &str = "lmdb_functions.rs";
 
-pub fn write(cfg: &Config, patched_header: &Path, variants: &[Variant]) -> Result<(), String> {
-    let source_dir = if cfg.regenerate_bindings {
-        let dir = cfg.out_dir.join("generated");
-        generate(patched_header, &dir)?;
-        dir
-    } else {
-        cfg.manifest_dir.join("bindings")
+/// `patched_header` is `None` when no C tree was prepared (docs builds): the committed
+/// bindings are used even with the `bindgen` feature.
+pub fn write(cfg: &Config, patched_header: Option<&Path>, variants: &[Variant]) -> Result<(), String> {
+    let source_dir = match patched_header {
+        Some(header) if cfg.regenerate_bindings => {
+            let dir = cfg.out_dir.join("generated");
+            generate(header, &dir)?;
+            dir
+        }
+        _ => cfg.in_crate("bindings"),
     };
     let read = |file: &str| {
         let path = source_dir.join(file);

@@ -23,9 +23,7 @@ pub const PRISTINE: Variant = Variant { name: "pristine", prefix: "hedge_pristin
 pub struct Config {
     pub manifest_dir: PathBuf,
     pub out_dir: PathBuf,
-    /// The `cargo` that runs this build, for resolving the carrier package.
-    pub cargo: PathBuf,
-    /// `LMDB_SRC_DIR`: build from this tree instead of the carrier.
+    /// `LMDB_SRC_DIR`: build from this tree instead of the one the crate carries.
     pub src_dir: Option<PathBuf>,
     /// `LMDB_SRC_UNVERIFIED`: accept a tree that does not match `vendor/SHA256SUMS`.
     pub unverified: bool,
@@ -36,6 +34,8 @@ pub struct Config {
     pub defines: Vec<(String, Option<String>)>,
     pub asan: bool,
     pub regenerate_bindings: bool,
+    /// `DOCS_RS`: docs.rs builds documentation only, offline; no C is compiled.
+    pub docs_only: bool,
 }
 
 fn feature(name: &str) -> bool {
@@ -95,7 +95,6 @@ impl Config {
         Ok(Config {
             manifest_dir: path("CARGO_MANIFEST_DIR")?,
             out_dir: path("OUT_DIR")?,
-            cargo: env::var_os("CARGO").map(PathBuf::from).unwrap_or_else(|| "cargo".into()),
             src_dir: knob("LMDB_SRC_DIR").map(PathBuf::from),
             unverified: flag_knob("LMDB_SRC_UNVERIFIED"),
             prepatched: flag_knob("LMDB_SRC_PREPATCHED"),
@@ -103,11 +102,18 @@ impl Config {
             defines,
             asan: feature("asan"),
             regenerate_bindings: feature("bindgen"),
+            docs_only: {
+                // Set by docs.rs, whose builds have no network and need no library.
+                println!("cargo:rerun-if-env-changed=DOCS_RS");
+                env::var_os("DOCS_RS").is_some()
+            },
         })
     }
 
-    /// The repository root: `patches/` and `vendor/` live next to this crate.
-    pub fn repo_root(&self) -> PathBuf {
-        self.manifest_dir.join("..")
+    /// A file or directory of the crate itself. `patches/`, `vendor/` and `lmdb/` are in the
+    /// package; in a git checkout they are symlinks to the repository's top-level
+    /// directories (`lmdb/` to the tree `.ci/package-prep` writes), never paths above the crate.
+    pub fn in_crate(&self, path: &str) -> PathBuf {
+        self.manifest_dir.join(path)
     }
 }

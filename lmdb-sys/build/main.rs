@@ -4,7 +4,10 @@
 //! variant) → apply `patches/series` to the patched copy → compile each copy under its own
 //! symbol prefix → bindings → metadata for dependents (`DEP_HEDGE_LMDB_*`).
 //!
-//! Nothing is ever written outside `OUT_DIR`.
+//! Everything it reads is inside the crate (`vendor/`, `patches/`, `lmdb/`, `bindings/`) or
+//! named by `LMDB_SRC_DIR`; it runs no other program but the C compiler and needs no network.
+//! Nothing is ever written outside `OUT_DIR`. With `DOCS_RS` set it only writes the
+//! bindings and build information that the docs need.
 
 mod bindings;
 mod compile;
@@ -40,9 +43,15 @@ fn warn(message: &str) {
 
 fn run() -> Result<(), String> {
     let cfg = Config::from_env()?;
-    let root = cfg.repo_root();
-    let pin = Pin::parse(&read(&root.join("vendor/lmdb.pin"))?)?;
-    let sums = Checksums::parse(&read(&root.join("vendor/SHA256SUMS"))?)?;
+    let pin = Pin::parse(&read(&cfg.in_crate("vendor/lmdb.pin"))?)?;
+    let sums = Checksums::parse(&read(&cfg.in_crate("vendor/SHA256SUMS"))?)?;
+    let series = load_series(&cfg.in_crate("patches"))?;
+
+    if cfg.docs_only {
+        // docs.rs: the committed bindings are the API; nothing to locate, verify or compile.
+        bindings::write(&cfg, None, &cfg.variants)?;
+        return write_build_info(&cfg, &pin, "none: a documentation build (DOCS_RS), no C compiled", &series);
+    }
 
     let located = source::locate(&cfg, &pin)?;
     let verified = check_source(&cfg, &located, &sums)?;
@@ -50,7 +59,6 @@ fn run() -> Result<(), String> {
     println!("cargo:rustc-env=HEDGE_LMDB_LOCATED_TREE={}", located.liblmdb.display());
     println!("cargo:rustc-env=HEDGE_LMDB_TREE_VERIFIED={}", u8::from(verified));
 
-    let series = load_series(&root.join("patches"))?;
     let mut built = Vec::new();
     for variant in &cfg.variants {
         let tree = cfg.out_dir.join("src").join(variant.prefix.trim_end_matches('_'));
@@ -67,8 +75,8 @@ fn run() -> Result<(), String> {
     }
 
     let patched = built.iter().find(|b| b.variant.patched).ok_or("no patched variant configured")?;
-    bindings::write(&cfg, &patched.liblmdb.join("lmdb.h"), &cfg.variants)?;
-    write_build_info(&cfg, &pin, &located, &series)?;
+    bindings::write(&cfg, Some(&patched.liblmdb.join("lmdb.h")), &cfg.variants)?;
+    write_build_info(&cfg, &pin, &located.described_as, &series)?;
     export_metadata(&cfg, &built);
     Ok(())
 }
@@ -138,7 +146,7 @@ fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
 fn write_build_info(
     cfg: &Config,
     pin: &Pin,
-    located: &source::Located,
+    source: &str,
     series: &[(String, patch::Patch)],
 ) -> Result<(), String> {
     let names: Vec<String> = series.iter().map(|(n, _)| format!("{n:?}")).collect();
@@ -159,7 +167,7 @@ fn write_build_info(
          pub const MDB_IDL_LOGN: u32 = {};\n",
         if cfg.prepatched { String::new() } else { names.join(", ") },
         pin.get("upstream_commit")?,
-        located.described_as,
+        source,
         idl_logn,
     );
     fs::write(cfg.out_dir.join("build_info.rs"), text).map_err(|e| format!("cannot write build_info.rs: {e}"))

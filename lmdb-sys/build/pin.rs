@@ -191,7 +191,7 @@ mod tests {
 
     #[test]
     fn the_committed_pin_parses_and_lists_the_compiled_files() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let sums = Checksums::parse(&fs::read_to_string(root.join("vendor/SHA256SUMS")).unwrap()).unwrap();
         for needed in ["mdb.c", "midl.c", "midl.h", "lmdb.h", "Makefile"] {
             assert!(sums.files.iter().any(|(f, _)| f == needed), "{needed} is not pinned");
@@ -207,7 +207,7 @@ mod tests {
         assert!(err.contains("SHA256SUMS:1"), "{err}");
     }
 
-    /// A scratch copy of the liblmdb tree this build located (the carrier or LMDB_SRC_DIR).
+    /// A scratch copy of the liblmdb tree this build located (the crate's own or LMDB_SRC_DIR).
     fn located_copy() -> tempfile::TempDir {
         let from = Path::new(env!("HEDGE_LMDB_LOCATED_TREE"));
         let dir = tempfile::tempdir().unwrap();
@@ -221,7 +221,7 @@ mod tests {
     }
 
     fn committed_sums() -> Checksums {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         Checksums::parse(&fs::read_to_string(root.join("vendor/SHA256SUMS")).unwrap()).unwrap()
     }
 

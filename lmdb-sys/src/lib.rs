@@ -10,8 +10,11 @@
 //! names are LMDB's own (`mdb_env_open`).
 //!
 //! With the `pristine` feature the same source is also built *without* the patches, under
-//! the prefix `hedge_pristine_`, as the module [`pristine`]: same types, same function
+//! the prefix `hedge_pristine_`, as the module `pristine`: same types, same function
 //! names. Regression tests run one scenario against both to show what a patch changes.
+//!
+//! The package carries the pinned pristine tree (`lmdb/`), the series (`patches/`) and the
+//! pin (`vendor/`); the build needs no network. Under `DOCS_RS` no C is compiled.
 //!
 //! ```
 //! use hedge_lmdb_sys as ffi;

@@ -1,4 +1,4 @@
-//! W5 micro-benchmarks (see shared/BENCHMARKS.md), counted in instructions with callgrind,
+//! W5 micro-benchmarks (see bench/README.md), counted in instructions with callgrind,
 //! which is deterministic on these noisy machines.
 //!
 //! ```text
