@@ -5,6 +5,7 @@
 //! phase with a monotonic clock and `getrusage(RUSAGE_SELF)` deltas (user/sys CPU, minor
 //! faults), and prints one `MEASURED` line the parent parses.
 
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -66,10 +67,22 @@ pub fn report_child(m: &Measurement) {
 /// Runs `bench child <args>` and parses its measurement.
 pub fn run_child(args: &[String]) -> Result<Measurement, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let out = Command::new(exe).arg("child").args(args).output().map_err(|e| e.to_string())?;
+    let mut child_args = vec!["child".to_string()];
+    child_args.extend_from_slice(args);
+    run_program(&exe, &child_args, &[])
+}
+
+/// Runs a program that prints a `MEASURED` line (see [`report_child`]) and parses it.
+pub fn run_program(exe: &Path, args: &[String], envs: &[(&str, String)]) -> Result<Measurement, String> {
+    let out = Command::new(exe)
+        .args(args)
+        .envs(envs.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()
+        .map_err(|e| format!("{}: {e}", exe.display()))?;
     if !out.status.success() {
         return Err(format!(
-            "child {:?} failed ({}): {}",
+            "{} {:?} failed ({}): {}",
+            exe.display(),
             args,
             out.status,
             String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("")
@@ -120,6 +133,16 @@ pub fn interleave(
     rounds: usize,
     args_of: impl Fn(&str) -> Vec<String>,
 ) -> Result<Vec<Vec<Measurement>>, String> {
+    interleave_runs(label, variants, rounds, |variant| run_child(&args_of(variant)))
+}
+
+/// [`interleave`] with any way of running a variant once.
+pub fn interleave_runs(
+    label: &str,
+    variants: &[String],
+    rounds: usize,
+    run: impl Fn(&str) -> Result<Measurement, String>,
+) -> Result<Vec<Vec<Measurement>>, String> {
     let mut runs: Vec<Vec<Measurement>> = vec![Vec::new(); variants.len()];
     let started = Instant::now();
     for round in 0..rounds {
@@ -135,7 +158,7 @@ pub fn interleave(
             // Start every run with no dirty pages of earlier runs being written back.
             // SAFETY: sync(2) has no preconditions.
             unsafe { libc::sync() };
-            runs[v].push(run_child(&args_of(&variants[v]))?);
+            runs[v].push(run(&variants[v])?);
         }
         eprint!(
             "\r  {label}: round {}/{rounds} ({:.0?})   ",

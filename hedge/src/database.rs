@@ -966,6 +966,7 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
 
     /// Panics (as heed does) if `txn` is of another env; fails with `MdbError::BadDbi` if the
     /// handle is stale.
+    #[inline]
     #[track_caller]
     pub(crate) fn check<T>(&self, txn: &RoTxn<'_, T>) -> Result<()> {
         assert_same_env(self.env_ident, txn);
