@@ -219,13 +219,18 @@ fn main() -> ExitCode {
         ["run", lib, txn @ ("read-txn" | "write-txn")] => {
             let through_write_txn = txn == "write-txn";
             match lib {
-                "hedge" => Ok(on_hedge::run(through_write_txn)),
-                "heed" => Ok(on_heed::run(through_write_txn)),
-                _ => Err(format!("unknown library {lib}")),
+                "hedge" => on_hedge::run(through_write_txn),
+                "heed" => on_heed::run(through_write_txn),
+                _ => return finish(Err(format!("unknown library {lib}"))),
             }
+            Ok(())
         }
         _ => Err("usage: read_path [run <hedge|heed> <read-txn|write-txn>]".into()),
     };
+    finish(result)
+}
+
+fn finish(result: Result<(), String>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
