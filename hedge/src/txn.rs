@@ -277,6 +277,7 @@ impl<T> Drop for RoTxn<'_, T> {
 impl<'e> Deref for RoTxn<'e, WithTls> {
     type Target = RoTxn<'e, AnyTls>;
 
+    #[inline]
     fn deref(&self) -> &Self::Target {
         // SAFETY: RoTxn is repr(transparent) over RoTxnInner whatever T is (T only appears
         // in a zero-sized PhantomData); AnyTls only narrows what the reference can do.
@@ -287,6 +288,7 @@ impl<'e> Deref for RoTxn<'e, WithTls> {
 impl<'e> Deref for RoTxn<'e, WithoutTls> {
     type Target = RoTxn<'e, AnyTls>;
 
+    #[inline]
     fn deref(&self) -> &Self::Target {
         // SAFETY: as for WithTls above.
         unsafe { &*(self as *const RoTxn<'e, WithoutTls> as *const RoTxn<'e, AnyTls>) }

@@ -119,7 +119,7 @@ macro_rules! workload {
             use super::*;
             use ::$lib::{CommitOrAbort, Database, EnvOpenOptions};
 
-            pub fn run(through_write_txn: bool) {
+            pub fn run(through: &str) {
                 let dir = tempfile::tempdir().unwrap();
                 // SAFETY: a fresh directory, opened once by this process.
                 let env = unsafe { EnvOpenOptions::new().map_size(1 << 30).open(dir.path()) }.unwrap();
@@ -134,8 +134,13 @@ macro_rules! workload {
                     let vector = vector_bytes(item);
                     db.put(&mut wtxn, &key(item), &Item { norm: 1.0, vector: &vector }).unwrap();
                 }
-                if through_write_txn {
+                if through == "write-txn" {
                     read_loop!(db, &wtxn);
+                    wtxn.abort();
+                } else if through == "nested-txn" {
+                    let nested = wtxn.nested_read_txn().unwrap();
+                    read_loop!(db, &nested);
+                    drop(nested);
                     wtxn.abort();
                 } else {
                     wtxn.commit().unwrap();
@@ -193,7 +198,7 @@ fn report() -> Result<(), String> {
     println!("| read through | hedge | heed 0.23.1 | hedge / heed |");
     println!("|---|---:|---:|---:|");
     let mut outlined = Vec::new();
-    for txn in ["read-txn", "write-txn"] {
+    for txn in ["read-txn", "write-txn", "nested-txn"] {
         let (h, h_out) = count("hedge", txn)?;
         let (r, r_out) = count("heed", txn)?;
         println!("| {txn} | {h:.0} | {r:.0} | {:.3} |", h / r);
@@ -216,16 +221,15 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         [] => report(),
-        ["run", lib, txn @ ("read-txn" | "write-txn")] => {
-            let through_write_txn = txn == "write-txn";
+        ["run", lib, txn @ ("read-txn" | "write-txn" | "nested-txn")] => {
             match lib {
-                "hedge" => on_hedge::run(through_write_txn),
-                "heed" => on_heed::run(through_write_txn),
+                "hedge" => on_hedge::run(txn),
+                "heed" => on_heed::run(txn),
                 _ => return finish(Err(format!("unknown library {lib}"))),
             }
             Ok(())
         }
-        _ => Err("usage: read_path [run <hedge|heed> <read-txn|write-txn>]".into()),
+        _ => Err("usage: read_path [run <hedge|heed> <read-txn|write-txn|nested-txn>]".into()),
     };
     finish(result)
 }
