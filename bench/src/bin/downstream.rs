@@ -25,6 +25,8 @@ struct Config {
     items: usize,
     rounds: usize,
     threads: Vec<usize>,
+    /// Where to put the section (replacing its earlier one), besides stdout.
+    report: Option<PathBuf>,
 }
 
 fn list(value: &str) -> Result<Vec<usize>, String> {
@@ -39,6 +41,7 @@ fn parse(args: &[String]) -> Result<Config, String> {
         items: 5000,
         rounds: 5,
         threads: vec![2, 1],
+        report: None,
     };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
@@ -50,28 +53,39 @@ fn parse(args: &[String]) -> Result<Config, String> {
             "--items" => config.items = value.parse().map_err(|_| format!("--items {value}"))?,
             "--rounds" => config.rounds = value.parse().map_err(|_| format!("--rounds {value}"))?,
             "--threads" => config.threads = list(value)?,
+            "--report" => config.report = Some(value.into()),
             _ => return Err(format!("unknown flag {flag}")),
         }
     }
     if config.heed.as_os_str().is_empty() || config.hedge.as_os_str().is_empty() {
         return Err("usage: downstream --heed PATH --hedge PATH [--dims 512,768,1536] [--items 5000] \
-                    [--rounds 5] [--threads 2,1]"
+                    [--rounds 5] [--threads 2,1] [--report bench/REPORT.md]"
             .into());
     }
     Ok(config)
 }
 
 fn run(config: &Config) -> Result<(), String> {
-    println!("## Downstream: hannoy 0.3.0 `build_hnsw`, heed 0.23.1 against hedge\n");
-    println!(
+    let mut md = String::new();
+    macro_rules! out {
+        ($($arg:tt)*) => {{
+            let line = format!($($arg)*);
+            println!("{line}");
+            md.push_str(&line);
+            md.push('\n');
+        }};
+    }
+    out!("## Downstream: hannoy 0.3.0 `build_hnsw`, heed 0.23.1 against hedge\n");
+    out!(
         "hannoy's own benchmark workload ({} random vectors, Cosine, M = 16, M0 = 32, \
          ef_construction = 32; the build timed, the inserts not), built in release without LTO \
          against heed and against hedge (a `heed` shim crate). {} interleaved rounds per point; \
          ratio = hedge / heed per round, median [min–max].\n",
-        config.items, config.rounds
+        config.items,
+        config.rounds
     );
-    println!("| dims | threads | heed wall (s) | hedge wall (s) | wall ratio | CPU ratio |");
-    println!("|---:|---:|---:|---:|---:|---:|");
+    out!("| dims | threads | heed wall (s) | hedge wall (s) | wall ratio | CPU ratio |");
+    out!("|---:|---:|---:|---:|---:|---:|");
     let variants = vec!["heed".to_string(), "hedge".to_string()];
     let mut all = Vec::new();
     for &threads in &config.threads {
@@ -89,7 +103,7 @@ fn run(config: &Config) -> Result<(), String> {
             let wall = Stats::of(hedge.iter().zip(heed).map(|(a, b)| a.wall / b.wall));
             let cpu = Stats::of(hedge.iter().zip(heed).map(|(a, b)| (a.user + a.sys) / (b.user + b.sys)));
             all.extend(hedge.iter().zip(heed).map(|(a, b)| a.wall / b.wall));
-            println!(
+            out!(
                 "| {dim} | {threads} | {:.2} | {:.2} | {:.3} [{:.3}–{:.3}] | {:.3} [{:.3}–{:.3}] |",
                 median_of(heed, |m| m.wall),
                 median_of(hedge, |m| m.wall),
@@ -103,14 +117,37 @@ fn run(config: &Config) -> Result<(), String> {
         }
     }
     let overall = Stats::of(all);
-    println!(
+    out!(
         "\nAll points: wall ratio hedge / heed {:.3} [{:.3}–{:.3}] over {} paired runs.",
         overall.median,
         overall.min,
         overall.max,
         config.rounds * config.dims.len() * config.threads.len()
     );
+    out!(
+        "\nRun: {}, hannoy 0.3.0, heed 0.23.1, hedge commit {}; `{}`.",
+        command_line("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
+        command_line("git", &["rev-parse", "--short", "HEAD"]),
+        std::env::args().collect::<Vec<_>>().join(" ")
+    );
+    if let Some(path) = &config.report {
+        let old = std::fs::read_to_string(path).unwrap_or_default();
+        let new = hedge_bench::report::replace_section(&old, "Downstream", &md);
+        std::fs::write(path, new).map_err(|e| format!("writing {}: {e}", path.display()))?;
+        eprintln!("wrote the Downstream section of {}", path.display());
+    }
     Ok(())
+}
+
+/// The first line a command prints, or "?".
+fn command_line(program: &str, args: &[&str]) -> String {
+    std::process::Command::new(program)
+        .args(args)
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.lines().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into())
 }
 
 fn main() -> ExitCode {
