@@ -28,7 +28,7 @@ type Hannoy = hannoy::Database<'static, hannoy::distances::Euclidean>;
 type Arroy = arroy::Database<'static, arroy::distances::Euclidean>;
 
 /// The two indexes' databases, created if absent.
-fn databases(env: &heed::Env) -> Result<(Hannoy, Arroy), String> {
+fn databases(env: &'static heed::Env) -> Result<(Hannoy, Arroy), String> {
     let wtxn = env.write_txn().map_err(|e| e.to_string())?;
     env.create_databases_and_commit(wtxn, |opener, wtxn| {
         let hannoy: Hannoy = opener.create_database(wtxn, Some("hannoy"))?;
@@ -39,7 +39,7 @@ fn databases(env: &heed::Env) -> Result<(Hannoy, Arroy), String> {
     .map_err(|e| e.to_string())
 }
 
-fn check(env: &heed::Env, items: u32, backend: &str, when: &str) -> Result<(), String> {
+fn check(env: &'static heed::Env, items: u32, backend: &str, when: &str) -> Result<(), String> {
     let (hdb, adb) = databases(env)?;
     let rtxn = env.read_txn().map_err(|e| e.to_string())?;
     let hreader = hannoy::Reader::<hannoy::distances::Euclidean>::open(&rtxn, 0, hdb)
@@ -82,11 +82,13 @@ fn round(path: &str, round: u32, backend: &str) -> Result<(), String> {
     // SAFETY: this process is the only one using the environment while it runs.
     let env = unsafe { heed::EnvOpenOptions::new().map_size(256 << 20).max_dbs(4).open(path) }
         .map_err(|e| e.to_string())?;
+    // arroy's writer wants a `Database<'static, _>`, and a database handle borrows its env.
+    let env: &'static heed::Env = Box::leak(Box::new(env));
     let before = (round - 1) * ITEMS_PER_ROUND;
     if before > 0 {
-        check(&env, before, backend, "before writing")?;
+        check(env, before, backend, "before writing")?;
     }
-    let (hdb, adb) = databases(&env)?;
+    let (hdb, adb) = databases(env)?;
     let mut wtxn = env.write_txn().map_err(|e| e.to_string())?;
     let hwriter = hannoy::Writer::new(hdb, 0, DIMS);
     let awriter = arroy::Writer::new(adb, 0, DIMS);
@@ -103,7 +105,7 @@ fn round(path: &str, round: u32, backend: &str) -> Result<(), String> {
         .map_err(|e| format!("hannoy build: {e}"))?;
     awriter.builder(&mut rng).build(&mut wtxn).map_err(|e| format!("arroy build: {e}"))?;
     wtxn.commit().map_err(|e| e.to_string())?;
-    check(&env, before + ITEMS_PER_ROUND, backend, "after writing")
+    check(env, before + ITEMS_PER_ROUND, backend, "after writing")
 }
 
 fn main() -> ExitCode {
