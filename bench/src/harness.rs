@@ -179,3 +179,28 @@ pub fn wall_ratio(a: &[Measurement], b: &[Measurement]) -> Stats {
 pub fn median_of(runs: &[Measurement], field: impl Fn(&Measurement) -> f64) -> f64 {
     Stats::of(runs.iter().map(field)).median
 }
+
+/// Runs this executable again (`args`) under callgrind, counting only inside functions named
+/// `*measured_loop*`, and returns the instructions counted and the callgrind output file (for
+/// `callgrind_annotate`; deleted when dropped).
+pub fn callgrind_measured_loop(args: &[&str]) -> Result<(u64, tempfile::NamedTempFile), String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let out_file = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
+    let run = Command::new("valgrind")
+        .args(["--tool=callgrind", "--toggle-collect=*measured_loop*"])
+        .arg(format!("--callgrind-out-file={}", out_file.path().display()))
+        .arg(&exe)
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run valgrind (apt-get install valgrind): {e}"))?;
+    if !run.status.success() {
+        return Err(format!("{}: {}", args.join(" "), String::from_utf8_lossy(&run.stderr)));
+    }
+    let text = std::fs::read_to_string(out_file.path()).map_err(|e| e.to_string())?;
+    let total = text
+        .lines()
+        .find_map(|l| l.strip_prefix("totals: ").or_else(|| l.strip_prefix("summary: ")))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .ok_or("no totals in the callgrind output")?;
+    Ok((total, out_file))
+}

@@ -157,24 +157,7 @@ workload!(on_heed, heed);
 
 /// Instructions per get and the out-of-line wrapper functions of one configuration.
 fn count(lib: &str, txn: &str) -> Result<(f64, Vec<String>), String> {
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let out_file = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
-    let run = Command::new("valgrind")
-        .args(["--tool=callgrind", "--toggle-collect=*measured_loop*"])
-        .arg(format!("--callgrind-out-file={}", out_file.path().display()))
-        .arg(&exe)
-        .args(["run", lib, txn])
-        .output()
-        .map_err(|e| format!("cannot run valgrind (apt-get install valgrind): {e}"))?;
-    if !run.status.success() {
-        return Err(format!("{lib} {txn}: {}", String::from_utf8_lossy(&run.stderr)));
-    }
-    let text = std::fs::read_to_string(out_file.path()).map_err(|e| e.to_string())?;
-    let total: u64 = text
-        .lines()
-        .find_map(|l| l.strip_prefix("totals: ").or_else(|| l.strip_prefix("summary: ")))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .ok_or("no totals in the callgrind output")?;
+    let (total, out_file) = hedge_bench::harness::callgrind_measured_loop(&["run", lib, txn])?;
     // Functions with their own cost inside the loop, from callgrind_annotate: the wrapper's
     // (a `hedge::`/`heed::` path) are the ones that did not inline into the caller.
     let annotate = Command::new("callgrind_annotate")
