@@ -5,6 +5,7 @@
 //! phase with a monotonic clock and `getrusage(RUSAGE_SELF)` deltas (user/sys CPU, minor
 //! faults), and prints one `MEASURED` line the parent parses.
 
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -66,10 +67,22 @@ pub fn report_child(m: &Measurement) {
 /// Runs `bench child <args>` and parses its measurement.
 pub fn run_child(args: &[String]) -> Result<Measurement, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let out = Command::new(exe).arg("child").args(args).output().map_err(|e| e.to_string())?;
+    let mut child_args = vec!["child".to_string()];
+    child_args.extend_from_slice(args);
+    run_program(&exe, &child_args, &[])
+}
+
+/// Runs a program that prints a `MEASURED` line (see [`report_child`]) and parses it.
+pub fn run_program(exe: &Path, args: &[String], envs: &[(&str, String)]) -> Result<Measurement, String> {
+    let out = Command::new(exe)
+        .args(args)
+        .envs(envs.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()
+        .map_err(|e| format!("{}: {e}", exe.display()))?;
     if !out.status.success() {
         return Err(format!(
-            "child {:?} failed ({}): {}",
+            "{} {:?} failed ({}): {}",
+            exe.display(),
             args,
             out.status,
             String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("")
@@ -120,6 +133,16 @@ pub fn interleave(
     rounds: usize,
     args_of: impl Fn(&str) -> Vec<String>,
 ) -> Result<Vec<Vec<Measurement>>, String> {
+    interleave_runs(label, variants, rounds, |variant| run_child(&args_of(variant)))
+}
+
+/// [`interleave`] with any way of running a variant once.
+pub fn interleave_runs(
+    label: &str,
+    variants: &[String],
+    rounds: usize,
+    run: impl Fn(&str) -> Result<Measurement, String>,
+) -> Result<Vec<Vec<Measurement>>, String> {
     let mut runs: Vec<Vec<Measurement>> = vec![Vec::new(); variants.len()];
     let started = Instant::now();
     for round in 0..rounds {
@@ -135,7 +158,7 @@ pub fn interleave(
             // Start every run with no dirty pages of earlier runs being written back.
             // SAFETY: sync(2) has no preconditions.
             unsafe { libc::sync() };
-            runs[v].push(run_child(&args_of(&variants[v]))?);
+            runs[v].push(run(&variants[v])?);
         }
         eprint!(
             "\r  {label}: round {}/{rounds} ({:.0?})   ",
@@ -155,4 +178,29 @@ pub fn wall_ratio(a: &[Measurement], b: &[Measurement]) -> Stats {
 /// Median of one field over rounds.
 pub fn median_of(runs: &[Measurement], field: impl Fn(&Measurement) -> f64) -> f64 {
     Stats::of(runs.iter().map(field)).median
+}
+
+/// Runs this executable again (`args`) under callgrind, counting only inside functions named
+/// `*measured_loop*`, and returns the instructions counted and the callgrind output file (for
+/// `callgrind_annotate`; deleted when dropped).
+pub fn callgrind_measured_loop(args: &[&str]) -> Result<(u64, tempfile::NamedTempFile), String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let out_file = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
+    let run = Command::new("valgrind")
+        .args(["--tool=callgrind", "--toggle-collect=*measured_loop*"])
+        .arg(format!("--callgrind-out-file={}", out_file.path().display()))
+        .arg(&exe)
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run valgrind (apt-get install valgrind): {e}"))?;
+    if !run.status.success() {
+        return Err(format!("{}: {}", args.join(" "), String::from_utf8_lossy(&run.stderr)));
+    }
+    let text = std::fs::read_to_string(out_file.path()).map_err(|e| e.to_string())?;
+    let total = text
+        .lines()
+        .find_map(|l| l.strip_prefix("totals: ").or_else(|| l.strip_prefix("summary: ")))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .ok_or("no totals in the callgrind output")?;
+    Ok((total, out_file))
 }

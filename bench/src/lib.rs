@@ -11,6 +11,7 @@ pub mod params;
 pub mod plot;
 pub mod raw;
 pub mod redb_sys;
+pub mod report;
 pub mod workloads;
 
 use harness::{report_child, Measurement};

@@ -634,13 +634,24 @@ fn txn_ident(txn: &RawTxn) -> NonZeroUsize {
 
 /// Panics (with a message saying what is wrong) if `txn` is not of the env `env_ident`:
 /// using one env's database with another env's transaction would read the wrong file.
+#[inline]
 #[track_caller]
 fn assert_same_env<T>(env_ident: NonZeroUsize, txn: &RoTxn<'_, T>) {
-    assert_eq!(
-        env_ident,
-        txn.env_inner().ident,
-        "this database belongs to another environment than the transaction"
-    );
+    let txn_env = txn.env_inner().ident;
+    if env_ident != txn_env {
+        other_env(env_ident, txn_env)
+    }
+}
+
+/// The panic of [`assert_same_env`], out of line: every read inlines the check, none the panic.
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn other_env(database_env: NonZeroUsize, txn_env: NonZeroUsize) -> ! {
+    panic!(
+        "this database belongs to another environment than the transaction \
+         (database's env {database_env:#x}, transaction's env {txn_env:#x})"
+    )
 }
 
 /// Opens and creates databases inside [`Env::open_databases_and_commit`] and
@@ -966,6 +977,7 @@ impl<'t, KC, DC, C, CDUP> Database<'t, KC, DC, C, CDUP> {
 
     /// Panics (as heed does) if `txn` is of another env; fails with `MdbError::BadDbi` if the
     /// handle is stale.
+    #[inline]
     #[track_caller]
     pub(crate) fn check<T>(&self, txn: &RoTxn<'_, T>) -> Result<()> {
         assert_same_env(self.env_ident, txn);

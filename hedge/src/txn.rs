@@ -97,6 +97,7 @@ pub(crate) enum EnvRef<'e> {
 }
 
 impl EnvRef<'_> {
+    #[inline]
     pub(crate) fn inner(&self) -> &EnvInner {
         match self {
             EnvRef::Borrowed(inner) => inner,
@@ -208,10 +209,12 @@ impl<'e, T> RoTxn<'e, T> {
         RoTxn::begin_top(EnvRef::Owned(env.inner))
     }
 
+    #[inline]
     pub(crate) fn raw(&self) -> &RawTxn {
         self.inner.txn.as_ref().expect("a transaction is only ended by consuming it")
     }
 
+    #[inline]
     pub(crate) fn env_inner(&self) -> &EnvInner {
         self.inner.env.inner()
     }
@@ -274,6 +277,7 @@ impl<T> Drop for RoTxn<'_, T> {
 impl<'e> Deref for RoTxn<'e, WithTls> {
     type Target = RoTxn<'e, AnyTls>;
 
+    #[inline]
     fn deref(&self) -> &Self::Target {
         // SAFETY: RoTxn is repr(transparent) over RoTxnInner whatever T is (T only appears
         // in a zero-sized PhantomData); AnyTls only narrows what the reference can do.
@@ -284,6 +288,7 @@ impl<'e> Deref for RoTxn<'e, WithTls> {
 impl<'e> Deref for RoTxn<'e, WithoutTls> {
     type Target = RoTxn<'e, AnyTls>;
 
+    #[inline]
     fn deref(&self) -> &Self::Target {
         // SAFETY: as for WithTls above.
         unsafe { &*(self as *const RoTxn<'e, WithoutTls> as *const RoTxn<'e, AnyTls>) }
@@ -402,6 +407,7 @@ impl<'p> RwTxn<'p> {
         Ok(RoTxn::from_parts(txn, env, Some(&self.children), self.opened_at()))
     }
 
+    #[inline]
     pub(crate) fn raw(&self) -> &RawTxn {
         self.txn.raw()
     }
@@ -504,6 +510,7 @@ impl Drop for RwTxn<'_> {
 impl<'p> Deref for RwTxn<'p> {
     type Target = RoTxn<'p, WithoutTls>;
 
+    #[inline]
     fn deref(&self) -> &Self::Target {
         &self.txn
     }

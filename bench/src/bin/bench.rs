@@ -220,6 +220,13 @@ fn run(o: Options) -> Result<(), String> {
         writeln!(md, "## {title}\n\n{}", section.markdown).unwrap();
     }
     let path = o.out.join("REPORT.md");
+    // The downstream section is written by the `downstream` binary: keep it.
+    if let Some(downstream) = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|old| hedge_bench::report::section(&old, "Downstream").map(str::to_string))
+    {
+        md = hedge_bench::report::replace_section(&md, "Downstream", &downstream);
+    }
     std::fs::write(&path, md).map_err(|e| format!("writing {}: {e}", path.display()))?;
     eprintln!("wrote {} and {}/*.svg", path.display(), plots.display());
     Ok(())

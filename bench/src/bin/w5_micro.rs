@@ -18,7 +18,7 @@
 //! visit the keys in a fixed pseudo-random order.
 
 use std::hint::black_box;
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
 const KEYS: u32 = 100_000;
 const OPS: usize = 20_000;
@@ -240,24 +240,7 @@ fn parse<T: Copy>(table: &[(&str, T)], word: &str) -> Option<T> {
 
 /// Instructions per operation of one configuration, counted by callgrind.
 fn count(lib: &str, mode: &str, op: &str) -> Result<f64, String> {
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let out_file = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
-    let status = Command::new("valgrind")
-        .args(["--tool=callgrind", "--toggle-collect=*measured_loop*"])
-        .arg(format!("--callgrind-out-file={}", out_file.path().display()))
-        .arg(&exe)
-        .args(["run", lib, mode, op])
-        .output()
-        .map_err(|e| format!("cannot run valgrind (apt-get install valgrind): {e}"))?;
-    if !status.status.success() {
-        return Err(format!("{lib} {mode} {op}: {}", String::from_utf8_lossy(&status.stderr)));
-    }
-    let text = std::fs::read_to_string(out_file.path()).map_err(|e| e.to_string())?;
-    let total: u64 = text
-        .lines()
-        .find_map(|l| l.strip_prefix("totals: ").or_else(|| l.strip_prefix("summary: ")))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .ok_or("no totals in the callgrind output")?;
+    let (total, _) = hedge_bench::harness::callgrind_measured_loop(&["run", lib, mode, op])?;
     Ok(total as f64 / OPS as f64)
 }
 

@@ -8,9 +8,25 @@ use std::ptr::{self, NonNull};
 use super::error::MdbError;
 use super::{ffi, rules};
 
+// The read path (`Database::get` → `RawTxn::get` → `rules::check` → `mdb_get`) is generic at
+// the top and plain functions below. Without `#[inline]` on those, a client crate gets the
+// generic part instantiated in its own code but must call into hedge's for the rest: an
+// out-of-line call that returns a `Result<Option<&[u8]>, MdbError>` through memory, and a
+// caller that LLVM then no longer inlines (hannoy's graph walk was 1.09× slower than on heed
+// for that). So the small functions of the hot paths are `#[inline]`, and what only errors
+// reach is `#[cold]` and out of line: the checks all stay, only the calls go.
+
 /// Turns an LMDB return code into a `Result`.
+#[inline]
 pub(crate) fn mdb_result(rc: c_int) -> Result<(), MdbError> {
-    if rc == 0 { Ok(()) } else { Err(MdbError::from_err_code(rc)) }
+    if rc == 0 { Ok(()) } else { Err(mdb_error(rc)) }
+}
+
+/// The error of a failed call: out of line, as failures are rare on the hot paths.
+#[cold]
+#[inline(never)]
+pub(crate) fn mdb_error(rc: c_int) -> MdbError {
+    MdbError::from_err_code(rc)
 }
 
 /// An `MDB_env`, closed on drop.
@@ -182,6 +198,7 @@ impl RawTxn {
         Ok(RawTxn(NonNull::new(txn).expect("mdb_txn_begin returned success and a null txn")))
     }
 
+    #[inline]
     pub(crate) fn as_ptr(&self) -> *mut ffi::MDB_txn {
         self.0.as_ptr()
     }
@@ -239,6 +256,7 @@ impl RawEnv {
     }
 }
 
+#[inline]
 fn val(bytes: &[u8]) -> ffi::MDB_val {
     ffi::MDB_val { mv_size: bytes.len(), mv_data: bytes.as_ptr() as *mut _ }
 }
@@ -247,6 +265,7 @@ fn val(bytes: &[u8]) -> ffi::MDB_val {
 ///
 /// # Safety
 /// `v` must come from LMDB and the memory must stay valid for `'t`.
+#[inline]
 unsafe fn slice<'t>(v: ffi::MDB_val) -> &'t [u8] {
     if v.mv_size == 0 {
         &[]
@@ -282,6 +301,7 @@ impl RawTxn {
     }
 
     /// The value of `key`, valid while this txn lives and makes no write.
+    #[inline]
     pub(crate) fn get<'t>(&'t self, dbi: ffi::MDB_dbi, key: &[u8]) -> Result<Option<&'t [u8]>, MdbError> {
         self.check_sizes(dbi, key, None, false)?;
         let mut k = val(key);
@@ -293,7 +313,7 @@ impl RawTxn {
             // write methods rule out for 't.
             0 => Ok(Some(unsafe { slice(d) })),
             rc if rc == ffi::MDB_NOTFOUND => Ok(None),
-            rc => Err(MdbError::from_err_code(rc)),
+            rc => Err(mdb_error(rc)),
         }
     }
 
@@ -432,6 +452,7 @@ impl RawTxn {
     }
 
     /// See [`rules::check`].
+    #[inline]
     fn check_sizes(
         &self,
         dbi: ffi::MDB_dbi,
