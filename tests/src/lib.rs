@@ -96,10 +96,11 @@ macro_rules! raw_api {
                 assert_eq!(rc, 0, "LMDB returned {rc}: {}", strerror(rc));
             }
 
-            /// An environment in a fresh temporary directory, closed on drop.
+            /// An environment, closed on drop; in a fresh temporary directory it owns, or in
+            /// a directory of the caller's (`open_at`).
             pub struct Env {
                 pub ptr: *mut ffi::MDB_env,
-                pub dir: $crate::tempfile::TempDir,
+                pub dir: Option<$crate::tempfile::TempDir>,
             }
 
             // SAFETY: an MDB_env may be used from any thread (lmdb.h); the tests that share
@@ -128,6 +129,7 @@ macro_rules! raw_api {
                         ffi::mdb_env_close(this.ptr);
                         ptr::read(&this.dir)
                     };
+                    let dir = dir.expect("reopen is for envs in their own temporary directory");
                     Env::open_in(dir, flags, 64 << 20, 8)
                 }
 
@@ -137,7 +139,19 @@ macro_rules! raw_api {
                     map_size: usize,
                     max_dbs: c_uint,
                 ) -> Env {
-                    let path = CString::new(dir.path().to_str().unwrap()).unwrap();
+                    let mut env = Env::open_at(dir.path(), flags, map_size, max_dbs);
+                    env.dir = Some(dir);
+                    env
+                }
+
+                /// Opens the environment in `dir`, which outlives it.
+                pub fn open_at(
+                    dir: &std::path::Path,
+                    flags: c_uint,
+                    map_size: usize,
+                    max_dbs: c_uint,
+                ) -> Env {
+                    let path = CString::new(dir.to_str().unwrap()).unwrap();
                     let mut env = ptr::null_mut();
                     // SAFETY: `env` is a valid out-pointer; every call gets the env it created.
                     unsafe {
@@ -146,7 +160,7 @@ macro_rules! raw_api {
                         ok(ffi::mdb_env_set_maxdbs(env, max_dbs));
                         ok(ffi::mdb_env_open(env, path.as_ptr(), flags, 0o644));
                     }
-                    Env { ptr: env, dir }
+                    Env { ptr: env, dir: None }
                 }
 
                 /// Begins a transaction; `parent` may be null.
