@@ -3,8 +3,9 @@
 //! reader, nested txns that commit and abort, and txns large enough to spill, is run on the
 //! patched and on the pristine library, and after every txn the free list (every freeDB
 //! record) and the last page in use must be the same. The two libraries also take turns on
-//! one file, each continuing what the other wrote: the file format is unchanged. Each run
-//! ends with `Env::check`, a comparison of every value with the model and a compacting copy.
+//! one file, each continuing what the other wrote: the file format is unchanged. After every
+//! turn hedge checks the env (`Env::check`) and compares every value with the model; each
+//! run ends with a compacting copy, checked the same way.
 //!
 //! The work the patch removes is counted by `tests/c/alloc_suite.c` (see `patch_c_tests.rs`).
 
@@ -199,8 +200,8 @@ fn check_with_hedge(dir: &Path, model: &BTreeMap<u32, Vec<u8>>) {
 }
 
 /// Runs the churn with the libraries taking turns (`turns[i]`: whether the patched one runs
-/// the i-th `TURN` txns), checks the result with hedge and a compacting copy, and returns
-/// the history.
+/// the i-th `TURN` txns), checks the env with hedge after every turn and a compacting copy
+/// at the end, and returns the history.
 fn run(flags: u32, turns: impl Fn(usize) -> bool) -> Vec<After> {
     let dir = tempfile::tempdir().unwrap();
     let (mut model, mut history) = (BTreeMap::new(), Vec::new());
@@ -211,8 +212,8 @@ fn run(flags: u32, turns: impl Fn(usize) -> bool) -> Vec<After> {
         } else {
             pristine::churn(dir.path(), flags, txns, &mut model, &mut history);
         }
+        check_with_hedge(dir.path(), &model);
     }
-    check_with_hedge(dir.path(), &model);
     let copy = tempfile::tempdir().unwrap();
     patched::compact_copy(dir.path(), copy.path());
     check_with_hedge(copy.path(), &model);
