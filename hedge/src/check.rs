@@ -650,7 +650,20 @@ impl Walker<'_> {
             let entries = self.tree(&name, record, keys, named_dups, false);
             self.report.entries += entries;
             self.report.databases += 1;
+        } else if flags & F_DUPDATA != 0 && db.flags as u32 & ffi::MDB_DUPSORT == 0 {
+            // Garbage in the node's flags (seen in files left by a power loss under NO_SYNC).
+            self.problem(format!(
+                "{what}: page {pgno}: key {:02x?} has duplicates, but the database is not DUP_SORT",
+                &key[..key.len().min(16)]
+            ));
         } else if flags & F_DUPDATA != 0 && flags & F_SUBDATA != 0 {
+            if size != DB_RECORD {
+                self.problem(format!(
+                    "{what}: page {pgno}: the duplicates of key {:02x?} have a {size}-byte record",
+                    &key[..key.len().min(16)]
+                ));
+                return;
+            }
             // The duplicates of a key, in a sub-database.
             let sub = format!("{what}, duplicates of {:02x?}", &key[..key.len().min(16)]);
             counts.entries += self.tree(&sub, DbRecord::parse(data), dups, Order::Unchecked, false);
