@@ -259,11 +259,14 @@ rec_ftruncate(int fd, off_t len)
 
 /* The workload; tests/tests/crash_power.rs computes the same. Txn t
  * puts PER_TXN entries, every fourth one on overflow pages, deletes
- * those of txn t - 3 and sets "last" to t, so that after txn t the
- * database holds exactly the entries of txns t - 2 to t. */
+ * those of txn t - 3, puts and deletes an overflow value "scratch"
+ * and sets "last" to t, so that after txn t the database holds
+ * exactly the entries of txns t - 2 to t. Every SYNC_EVERY txns,
+ * mdb_env_sync(env, 1). */
 #define PER_TXN	12
 #define MAP_SIZE	(512 * 1024)
 #define SYNC_EVERY	4
+#define SCRATCH_LEN	8000
 
 static size_t
 value_len(uint64_t t, unsigned i)
@@ -364,6 +367,17 @@ main(int argc, char *argv[])
 			}
 			rec_point();
 		}
+		/* An overflow value put and deleted in the same txn: its
+		 * pages are freed while dirty (patch 0001 leaves them
+		 * unwritten) */
+		key.mv_size = 7;
+		key.mv_data = "scratch";
+		data.mv_size = SCRATCH_LEN;
+		fill_value(t, 99, value, data.mv_size);
+		data.mv_data = value;
+		CHECK(mdb_put(txn, dbi, &key, &data, 0));
+		rec_point();
+		CHECK(mdb_del(txn, dbi, &key, NULL));
 		for (i = 0; i < 8; i++)
 			last[i] = (unsigned char)(t >> (8 * (7 - i)));
 		key.mv_size = 4;
