@@ -51,7 +51,11 @@ const SECTOR: u64 = 512;
 const PAGE: u64 = 4096;
 
 fn value_len(t: u64, i: u64) -> usize {
-    if i.is_multiple_of(4) { 4500 + ((t * 131 + i * 17) % 900) as usize } else { 40 + ((t + i) % 60) as usize }
+    if i.is_multiple_of(4) {
+        4500 + ((t * 131 + i * 17) % 900) as usize
+    } else {
+        40 + ((t + i) % 60) as usize
+    }
 }
 
 fn value(t: u64, i: u64) -> Vec<u8> {
@@ -114,11 +118,7 @@ const MODES: &[Mode] = &[
     Mode { name: "writemap", flags: EnvFlags::WRITE_MAP, promise: Promise::Durable },
     Mode { name: "no-meta-sync", flags: EnvFlags::NO_META_SYNC, promise: Promise::AllButLast },
     Mode { name: "no-sync", flags: EnvFlags::NO_SYNC, promise: Promise::None },
-    Mode {
-        name: "map-async",
-        flags: EnvFlags::WRITE_MAP.union(EnvFlags::MAP_ASYNC),
-        promise: Promise::None,
-    },
+    Mode { name: "map-async", flags: EnvFlags::WRITE_MAP.union(EnvFlags::MAP_ASYNC), promise: Promise::None },
 ];
 
 // The recorder's log.
@@ -322,11 +322,17 @@ fn fates(pending: &[Pending], knobs: &Knobs, rng: &mut Rng) -> Vec<(bool, Vec<Fa
     }
     if n <= knobs.subsets {
         for mask in 0u64..1 << n {
-            out.push((false, (0..n).map(|i| if mask >> i & 1 == 1 { Fate::Kept } else { Fate::Lost }).collect()));
+            out.push((
+                false,
+                (0..n).map(|i| if mask >> i & 1 == 1 { Fate::Kept } else { Fate::Lost }).collect(),
+            ));
         }
     } else {
         for _ in 0..knobs.samples {
-            out.push((false, (0..n).map(|_| if rng.next() & 1 == 1 { Fate::Kept } else { Fate::Lost }).collect()));
+            out.push((
+                false,
+                (0..n).map(|_| if rng.next() & 1 == 1 { Fate::Kept } else { Fate::Lost }).collect(),
+            ));
         }
     }
     if n > 0 {
@@ -382,22 +388,30 @@ fn examine_open(env: &Env) -> Found {
     }
     let rtxn = env.read_txn().unwrap();
     let db: Option<Database<Str, Bytes>> = env
-        .open_databases_and_commit(rtxn, |o, r| o.open_database(r, Some("power")).map(CommitOrAbort::<_, ()>::Commit))
+        .open_databases_and_commit(rtxn, |o, r| {
+            o.open_database(r, Some("power")).map(CommitOrAbort::<_, ()>::Commit)
+        })
         .unwrap()
         .unwrap_commit();
     let (last, entries) = match db {
         None => (0, BTreeMap::new()),
         Some(db) => {
             let rtxn = env.read_txn().unwrap();
-            let entries: BTreeMap<String, Vec<u8>> =
-                db.iter(&rtxn).unwrap().map(|e| e.map(|(k, v)| (k.to_string(), v.to_vec()))).collect::<Result<_, _>>().unwrap();
-            let last = entries.get("last").map_or(0, |v| u64::from_be_bytes(v.as_slice().try_into().unwrap()));
+            let entries: BTreeMap<String, Vec<u8>> = db
+                .iter(&rtxn)
+                .unwrap()
+                .map(|e| e.map(|(k, v)| (k.to_string(), v.to_vec())))
+                .collect::<Result<_, _>>()
+                .unwrap();
+            let last =
+                entries.get("last").map_or(0, |v| u64::from_be_bytes(v.as_slice().try_into().unwrap()));
             (last, entries)
         }
     };
     let expected = committed(last);
     if entries != expected {
-        let extra: Vec<&String> = entries.keys().filter(|k| entries.get(*k) != expected.get(*k)).take(4).collect();
+        let extra: Vec<&String> =
+            entries.keys().filter(|k| entries.get(*k) != expected.get(*k)).take(4).collect();
         let missing: Vec<&String> = expected.keys().filter(|k| !entries.contains_key(*k)).take(4).collect();
         return Found::Mixed(format!("last = {last}; wrong or extra: {extra:?}; missing: {missing:?}"));
     }
@@ -413,11 +427,17 @@ fn examine_open(env: &Env) -> Found {
     }
     let report = env.check().expect("Env::check runs");
     if !report.is_ok() {
-        return Found::Damaged(report.problems.into_iter().map(|p| format!("after the next commit: {p}")).collect());
+        return Found::Damaged(
+            report.problems.into_iter().map(|p| format!("after the next commit: {p}")).collect(),
+        );
     }
     let rtxn = env.read_txn().unwrap();
-    let after: BTreeMap<String, Vec<u8>> =
-        db.iter(&rtxn).unwrap().map(|e| e.map(|(k, v)| (k.to_string(), v.to_vec()))).collect::<Result<_, _>>().unwrap();
+    let after: BTreeMap<String, Vec<u8>> = db
+        .iter(&rtxn)
+        .unwrap()
+        .map(|e| e.map(|(k, v)| (k.to_string(), v.to_vec())))
+        .collect::<Result<_, _>>()
+        .unwrap();
     if after != committed(last + 1) {
         return Found::Mixed(format!("last = {last}; after the next commit the entries are wrong"));
     }
@@ -428,7 +448,9 @@ fn examine_open(env: &Env) -> Found {
 fn reason(found: &Found) -> Option<String> {
     let text = match found {
         // The error names the directory first.
-        Found::Refused(e) if e.starts_with('/') => format!("refused: {}", e.split_once(": ").map_or("", |(_, rest)| rest)),
+        Found::Refused(e) if e.starts_with('/') => {
+            format!("refused: {}", e.split_once(": ").map_or("", |(_, rest)| rest))
+        }
         Found::Refused(e) => format!("refused: {e}"),
         Found::Damaged(problems) => format!("damaged: {}", problems[0]),
         Found::Panicked(text) => format!("panicked: {text}"),
@@ -450,7 +472,8 @@ fn short_file(file: &[u8]) -> bool {
     let meta = |m: usize| -> Option<(u64, u64)> {
         let page = file.get(m * PAGE as usize..(m + 1) * PAGE as usize)?;
         let u64_at = |o: usize| u64::from_le_bytes(page[o..o + 8].try_into().unwrap());
-        (u32::from_le_bytes(page[16..20].try_into().unwrap()) == 0xBEEF_C0DE).then(|| (u64_at(16 + 128), u64_at(16 + 120)))
+        (u32::from_le_bytes(page[16..20].try_into().unwrap()) == 0xBEEF_C0DE)
+            .then(|| (u64_at(16 + 128), u64_at(16 + 120)))
     };
     match (meta(0), meta(1)) {
         (Some(a), Some(b)) => (a.max(b).1 + 1) * PAGE > file.len() as u64,
@@ -468,7 +491,9 @@ struct Knobs {
 
 impl Knobs {
     fn from_env() -> Knobs {
-        let var = |name: &str, default: u64| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
+        let var = |name: &str, default: u64| {
+            std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+        };
         Knobs {
             txns: var("HEDGE_POWER_TXNS", 10),
             samples: var("HEDGE_POWER_SAMPLES", 4) as usize,
@@ -559,12 +584,15 @@ fn run_mode(recorder: &str, mode: &Mode, knobs: &Knobs) -> Tally {
                 }
                 std::fs::write(&data, &file).unwrap();
                 let _ = std::fs::remove_file(&lock);
-                let found = std::panic::catch_unwind(|| examine(scratch.path(), mode.flags)).unwrap_or_else(|panic| {
-                    let kept = std::env::temp_dir().join(format!("crash_power-{}-{at}-{}.mdb", mode.name, tally.built));
-                    std::fs::write(&kept, &file).unwrap();
-                    let text = panic.downcast_ref::<String>().cloned().unwrap_or_default();
-                    Found::Panicked(format!("{text} (the file: {})", kept.display()))
-                });
+                let found = std::panic::catch_unwind(|| examine(scratch.path(), mode.flags)).unwrap_or_else(
+                    |panic| {
+                        let kept = std::env::temp_dir()
+                            .join(format!("crash_power-{}-{at}-{}.mdb", mode.name, tally.built));
+                        std::fs::write(&kept, &file).unwrap();
+                        let text = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+                        Found::Panicked(format!("{text} (the file: {})", kept.display()))
+                    },
+                );
                 (found, short_file(&file))
             });
             let (found, short) = (found.clone(), *short);
@@ -666,7 +694,11 @@ fn run_all(recorder: &str, variant: &str) {
             println!("  partial state (allowed in this mode): {m}");
         }
         if !tally.violations.is_empty() {
-            failures.push(format!("{}: {} states broke the mode's promise", mode.name, tally.violations.len()));
+            failures.push(format!(
+                "{}: {} states broke the mode's promise",
+                mode.name,
+                tally.violations.len()
+            ));
         }
     }
     assert!(failures.is_empty(), "{variant}: {failures:?}");
