@@ -503,7 +503,7 @@ impl<'f> TailProof<'f> {
     /// first) at byte `from`: marks its pages past the end found. `Some(true)`: the rest of
     /// the list may still list such pages; `None`: not a page list.
     fn list_part(&mut self, part: &[u8], from: u64, size: u64) -> Option<bool> {
-        if size < 8 || size % 8 != 0 || from % 8 != 0 || part.len() % 8 != 0 {
+        if size < 8 || !size.is_multiple_of(8) || !from.is_multiple_of(8) || !part.len().is_multiple_of(8) {
             return None;
         }
         for (k, id) in part.chunks_exact(8).enumerate() {
@@ -1025,7 +1025,7 @@ mod tests {
     /// page numbers), filed on overflow pages.
     fn short_env(dir: &std::path::Path) -> crate::Env {
         let open = || {
-            // SAFETY (tests): a fresh directory only this test uses.
+            // SAFETY: a fresh directory only this test uses.
             unsafe { EnvOpenOptions::new().flags(EnvFlags::NO_SYNC).map_size(256 << 20).open(dir) }.unwrap()
         };
         let env = open();

@@ -640,11 +640,11 @@ fn run_mode(recorder: &str, mode: &Mode, knobs: &Knobs) -> Tally {
                 }
                 Found::Panicked(_) => tally.violations.push(what),
                 Found::Damaged(_) | Found::Mixed(_) => {
-                    if matches!(found, Found::Damaged(_)) {
-                        tally.damaged += 1;
-                    } else {
+                    if let Found::Mixed(entries) = &found {
                         tally.mixed += 1;
-                        tally.mixed_examples.push(what.clone());
+                        tally.mixed_examples.push(format!("{}, after event {at}: {entries}", mode.name));
+                    } else {
+                        tally.damaged += 1;
                     }
                     if required.is_some() {
                         tally.violations.push(what);
