@@ -66,25 +66,41 @@ fn key(t: u64, i: u64) -> String {
     format!("t{t:06}-{i:02}")
 }
 
-/// The database after txn `last`: the entries of txns `last - 2` to `last`, and `last`.
-fn committed(last: u64) -> BTreeMap<String, Vec<u8>> {
-    let mut model = BTreeMap::new();
-    if last > 0 {
-        for t in last.saturating_sub(2).max(1)..=last {
-            for i in 0..PER_TXN {
-                model.insert(key(t, i), value(t, i));
-            }
-        }
-        model.insert("last".to_string(), last.to_be_bytes().to_vec());
+/// The database after each txn of the workload (index: the txn, 0 for none), computed once.
+struct Model(Vec<BTreeMap<String, Vec<u8>>>);
+
+impl Model {
+    fn new(txns: u64) -> Model {
+        Model(
+            (0..=txns + 1)
+                .map(|last| {
+                    let mut db = BTreeMap::new();
+                    if last > 0 {
+                        // The entries of txns `last - 2` to `last`, and `last`.
+                        for t in last.saturating_sub(2).max(1)..=last {
+                            for i in 0..PER_TXN {
+                                db.insert(key(t, i), value(t, i));
+                            }
+                        }
+                        db.insert("last".to_string(), last.to_be_bytes().to_vec());
+                    }
+                    db
+                })
+                .collect(),
+        )
     }
-    model
+
+    fn after(&self, last: u64) -> &BTreeMap<String, Vec<u8>> {
+        &self.0[last as usize]
+    }
 }
 
 /// Txn `t` of the workload, through hedge.
-fn commit_txn(env: &Env, db: &Database<Str, Bytes>, t: u64) -> hedge::Result<()> {
+fn commit_txn(env: &Env, db: &Database<Str, Bytes>, model: &Model, t: u64) -> hedge::Result<()> {
     let mut wtxn = env.write_txn()?;
     for i in 0..PER_TXN {
-        db.put(&mut wtxn, &key(t, i), &value(t, i))?;
+        let k = key(t, i);
+        db.put(&mut wtxn, &k, &model.after(t)[&k])?;
     }
     if t > 3 {
         for i in 0..PER_TXN {
@@ -117,6 +133,11 @@ const MODES: &[Mode] = &[
     Mode { name: "durable", flags: EnvFlags::empty(), promise: Promise::Durable },
     Mode { name: "writemap", flags: EnvFlags::WRITE_MAP, promise: Promise::Durable },
     Mode { name: "no-meta-sync", flags: EnvFlags::NO_META_SYNC, promise: Promise::AllButLast },
+    Mode {
+        name: "writemap-no-meta-sync",
+        flags: EnvFlags::WRITE_MAP.union(EnvFlags::NO_META_SYNC),
+        promise: Promise::AllButLast,
+    },
     Mode { name: "no-sync", flags: EnvFlags::NO_SYNC, promise: Promise::None },
     Mode { name: "map-async", flags: EnvFlags::WRITE_MAP.union(EnvFlags::MAP_ASYNC), promise: Promise::None },
 ];
@@ -162,12 +183,17 @@ fn parse_log(mut log: &[u8]) -> Vec<Event> {
     events
 }
 
-fn record(recorder: &str, mode: &str, txns: u64) -> Vec<Event> {
+/// Runs the recorder; `flushes_ignored` makes it log no barrier (a disk that ignores flushes).
+fn record(recorder: &str, mode: &str, txns: u64, flushes_ignored: bool) -> Vec<Event> {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("log");
     let env_dir = dir.path().join("env");
     std::fs::create_dir(&env_dir).unwrap();
-    let out = std::process::Command::new(recorder)
+    let mut command = std::process::Command::new(recorder);
+    if flushes_ignored {
+        command.env("HEDGE_REC_NO_BARRIERS", "1");
+    }
+    let out = command
         .arg(&env_dir)
         .arg(mode)
         .arg(txns.to_string())
@@ -370,18 +396,18 @@ enum Found {
 
 /// Opens the env in `dir` (its `data.mdb` just written, no lock file), checks it, reads it,
 /// then commits the next txn of the workload and checks again.
-fn examine(dir: &Path, flags: EnvFlags) -> Found {
+fn examine(dir: &Path, flags: EnvFlags, model: &Model) -> Found {
     // SAFETY (tests): a scratch directory nothing else uses; the flags are LMDB's own.
     let env = match unsafe { EnvOpenOptions::new().flags(flags).map_size(MAP_SIZE).max_dbs(2).open(dir) } {
         Ok(env) => env,
         Err(e) => return Found::Refused(e.to_string()),
     };
-    let found = examine_open(&env);
+    let found = examine_open(&env, model);
     env.prepare_for_closing().wait();
     found
 }
 
-fn examine_open(env: &Env) -> Found {
+fn examine_open(env: &Env, model: &Model) -> Found {
     let report = env.check().expect("Env::check runs");
     if !report.is_ok() {
         return Found::Damaged(report.problems);
@@ -408,8 +434,11 @@ fn examine_open(env: &Env) -> Found {
             (last, entries)
         }
     };
-    let expected = committed(last);
-    if entries != expected {
+    if last as usize >= model.0.len() - 1 {
+        return Found::Mixed(format!("last = {last}: no such txn"));
+    }
+    let expected = model.after(last);
+    if &entries != expected {
         let extra: Vec<&String> =
             entries.keys().filter(|k| entries.get(*k) != expected.get(*k)).take(4).collect();
         let missing: Vec<&String> = expected.keys().filter(|k| !entries.contains_key(*k)).take(4).collect();
@@ -422,7 +451,7 @@ fn examine_open(env: &Env) -> Found {
         })
         .unwrap()
         .unwrap_commit();
-    if let Err(e) = commit_txn(env, &db, last + 1) {
+    if let Err(e) = commit_txn(env, &db, model, last + 1) {
         return Found::Mixed(format!("last = {last}; the next commit failed: {e}"));
     }
     let report = env.check().expect("Env::check runs");
@@ -438,7 +467,7 @@ fn examine_open(env: &Env) -> Found {
         .map(|e| e.map(|(k, v)| (k.to_string(), v.to_vec())))
         .collect::<Result<_, _>>()
         .unwrap();
-    if after != committed(last + 1) {
+    if &after != model.after(last + 1) {
         return Found::Mixed(format!("last = {last}; after the next commit the entries are wrong"));
     }
     Found::Committed(last)
@@ -551,8 +580,9 @@ impl Tally {
     }
 }
 
-fn run_mode(recorder: &str, mode: &Mode, knobs: &Knobs) -> Tally {
-    let events = record(recorder, mode.name, knobs.txns);
+fn run_mode(recorder: &str, mode: &Mode, knobs: &Knobs, flushes_ignored: bool) -> Tally {
+    let events = record(recorder, mode.name, knobs.txns, flushes_ignored);
+    let model = Model::new(knobs.txns);
     // In memory when possible: each state is written and opened once.
     let scratch = tempfile::tempdir_in("/dev/shm").or_else(|_| tempfile::tempdir()).unwrap();
     let data = scratch.path().join("data.mdb");
@@ -584,15 +614,14 @@ fn run_mode(recorder: &str, mode: &Mode, knobs: &Knobs) -> Tally {
                 }
                 std::fs::write(&data, &file).unwrap();
                 let _ = std::fs::remove_file(&lock);
-                let found = std::panic::catch_unwind(|| examine(scratch.path(), mode.flags)).unwrap_or_else(
-                    |panic| {
+                let found = std::panic::catch_unwind(|| examine(scratch.path(), mode.flags, &model))
+                    .unwrap_or_else(|panic| {
                         let kept = std::env::temp_dir()
                             .join(format!("crash_power-{}-{at}-{}.mdb", mode.name, tally.built));
                         std::fs::write(&kept, &file).unwrap();
                         let text = panic.downcast_ref::<String>().cloned().unwrap_or_default();
                         Found::Panicked(format!("{text} (the file: {})", kept.display()))
-                    },
-                );
+                    });
                 (found, short_file(&file))
             });
             let (found, short) = (found.clone(), *short);
@@ -680,7 +709,7 @@ fn run_all(recorder: &str, variant: &str) {
     );
     let mut failures = Vec::new();
     for mode in MODES {
-        let tally = run_mode(recorder, mode, &knobs);
+        let tally = run_mode(recorder, mode, &knobs, false);
         println!("{variant} {}", tally.line(mode.name));
         for v in tally.violations.iter().take(5) {
             println!("  VIOLATION {v}");
@@ -714,4 +743,20 @@ fn power_loss_keeps_what_each_mode_promises_patched() {
 #[test]
 fn power_loss_keeps_what_each_mode_promises_pristine() {
     run_all(hedge_tests::built::POWER_RECORDER_PRISTINE, "pristine");
+}
+
+/// The negative control: the same durable workload on a disk that ignores every flush must
+/// lose acknowledged commits here, or the checks above could not fail.
+#[test]
+fn a_disk_that_ignores_flushes_loses_acknowledged_commits() {
+    let knobs = Knobs { txns: 6, samples: 4, subsets: 4, seed: 0x5eed };
+    for mode in MODES.iter().filter(|m| m.promise == Promise::Durable) {
+        let tally = run_mode(hedge_tests::built::POWER_RECORDER, mode, &knobs, true);
+        println!("{} with flushes ignored: {}", mode.name, tally.line(mode.name));
+        assert!(
+            tally.lost.keys().any(|&lost| lost > 0) && !tally.violations.is_empty(),
+            "{}: no state lost an acknowledged commit although no write was ever made durable",
+            mode.name
+        );
+    }
 }

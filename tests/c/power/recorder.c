@@ -43,7 +43,8 @@
  *                                       2 acknowledged, 3 synced
  *
  * Usage: recorder DIR MODE TXNS LOG, MODE one of durable, writemap,
- * no-meta-sync, no-sync, map-async. DIR must exist and be empty.
+ * no-meta-sync, writemap-no-meta-sync, no-sync, map-async. DIR must
+ * exist and be empty. HEDGE_REC_NO_BARRIERS=1: no barrier is logged.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -58,6 +59,9 @@
 #include <unistd.h>
 
 static FILE *rec_log;
+/* HEDGE_REC_NO_BARRIERS set: log no barrier, as if the disk ignored
+ * every flush (the test's negative control) */
+static int rec_no_barriers;
 /* The map of a WRITEMAP env and its shadow: the bytes last logged */
 static char *rec_map, *rec_shadow;
 static size_t rec_map_size, rec_page = 4096;
@@ -88,6 +92,8 @@ rec_write(uint64_t off, const void *buf, size_t len)
 static void
 rec_barrier(uint64_t start, uint64_t end)
 {
+	if (rec_no_barriers)
+		return;
 	fputc('B', rec_log);
 	rec_u64(start);
 	rec_u64(end);
@@ -301,7 +307,7 @@ main(int argc, char *argv[])
 	MDB_val key, data;
 	MDB_envinfo info;
 	static unsigned char value[8192];
-	char kbuf[32], path[4096];
+	char kbuf[32];
 	unsigned flags, i;
 	uint64_t t, txns;
 	const char *mode;
@@ -320,6 +326,8 @@ main(int argc, char *argv[])
 		flags = MDB_NOMETASYNC;
 	else if (!strcmp(mode, "no-sync"))
 		flags = MDB_NOSYNC;
+	else if (!strcmp(mode, "writemap-no-meta-sync"))
+		flags = MDB_WRITEMAP | MDB_NOMETASYNC;
 	else if (!strcmp(mode, "map-async"))
 		flags = MDB_WRITEMAP | MDB_MAPASYNC;
 	else {
@@ -330,7 +338,7 @@ main(int argc, char *argv[])
 		perror(argv[4]);
 		return 1;
 	}
-	snprintf(path, sizeof(path), "%s/data.mdb", argv[1]);
+	rec_no_barriers = getenv("HEDGE_REC_NO_BARRIERS") != NULL;
 
 	CHECK(mdb_env_create(&env));
 	CHECK(mdb_env_set_mapsize(env, MAP_SIZE));
