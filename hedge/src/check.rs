@@ -1061,18 +1061,25 @@ mod tests {
         open()
     }
 
-    #[test]
-    fn a_short_healthy_file_is_proven_from_a_few_pages_of_the_free_list() {
-        let dir = tempfile::tempdir().unwrap();
-        let env = short_env(dir.path());
+    /// The data file, page size, free list and unnamed database records and last page of the
+    /// env's current snapshot.
+    fn snapshot(env: &crate::Env) -> (File, usize, DbRecord, DbRecord, u64) {
         let raw = &env.inner.raw;
         // SAFETY: a read txn of the live env, aborted below.
         let txn = unsafe { RawTxn::begin(raw, None, ffi::MDB_RDONLY) }.unwrap();
         let file = raw.clone_data_file().unwrap();
         let page_size = raw.stat().ms_psize as usize;
-        let file_len = file.metadata().unwrap().len();
-        let (free, _, last_page) = snapshot_meta(&file, page_size, &txn).unwrap();
+        let (free, main, last_page) = snapshot_meta(&file, page_size, &txn).unwrap();
         txn.abort();
+        (file, page_size, free, main, last_page)
+    }
+
+    #[test]
+    fn a_short_healthy_file_is_proven_from_a_few_pages_of_the_free_list() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = short_env(dir.path());
+        let (file, page_size, free, _, last_page) = snapshot(&env);
+        let file_len = file.metadata().unwrap().len();
         let missing = last_page + 1 - file_len / page_size as u64;
         assert!(missing > 6, "the setup leaves the file short by the big value's run: {missing} pages");
         let (proven, reads) = TailProof::new(&file, page_size, file_len, last_page).run(free);
@@ -1096,13 +1103,7 @@ mod tests {
     fn a_page_in_use_past_the_end_is_not_proven_free() {
         let dir = tempfile::tempdir().unwrap();
         let env = short_env(dir.path());
-        let raw = &env.inner.raw;
-        // SAFETY: as above.
-        let txn = unsafe { RawTxn::begin(raw, None, ffi::MDB_RDONLY) }.unwrap();
-        let file = raw.clone_data_file().unwrap();
-        let page_size = raw.stat().ms_psize as usize;
-        let (free, main, last_page) = snapshot_meta(&file, page_size, &txn).unwrap();
-        txn.abort();
+        let (file, page_size, free, main, last_page) = snapshot(&env);
         // Cut before the root of the unnamed database: a page in use, in no free list.
         let cut = main.root.max(free.root) * page_size as u64;
         let (proven, _) = TailProof::new(&file, page_size, cut, last_page).run(free);

@@ -407,6 +407,16 @@ fn examine(dir: &Path, flags: EnvFlags, model: &Model) -> Found {
     found
 }
 
+/// Every entry of `db`, read in a new read txn.
+fn read_all(env: &Env, db: &Database<Str, Bytes>) -> BTreeMap<String, Vec<u8>> {
+    let rtxn = env.read_txn().unwrap();
+    db.iter(&rtxn)
+        .unwrap()
+        .map(|e| e.map(|(k, v)| (k.to_string(), v.to_vec())))
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
 fn examine_open(env: &Env, model: &Model) -> Found {
     let report = env.check().expect("Env::check runs");
     if !report.is_ok() {
@@ -422,13 +432,7 @@ fn examine_open(env: &Env, model: &Model) -> Found {
     let (last, entries) = match db {
         None => (0, BTreeMap::new()),
         Some(db) => {
-            let rtxn = env.read_txn().unwrap();
-            let entries: BTreeMap<String, Vec<u8>> = db
-                .iter(&rtxn)
-                .unwrap()
-                .map(|e| e.map(|(k, v)| (k.to_string(), v.to_vec())))
-                .collect::<Result<_, _>>()
-                .unwrap();
+            let entries = read_all(env, &db);
             let last =
                 entries.get("last").map_or(0, |v| u64::from_be_bytes(v.as_slice().try_into().unwrap()));
             (last, entries)
@@ -460,14 +464,7 @@ fn examine_open(env: &Env, model: &Model) -> Found {
             report.problems.into_iter().map(|p| format!("after the next commit: {p}")).collect(),
         );
     }
-    let rtxn = env.read_txn().unwrap();
-    let after: BTreeMap<String, Vec<u8>> = db
-        .iter(&rtxn)
-        .unwrap()
-        .map(|e| e.map(|(k, v)| (k.to_string(), v.to_vec())))
-        .collect::<Result<_, _>>()
-        .unwrap();
-    if &after != model.after(last + 1) {
+    if &read_all(env, &db) != model.after(last + 1) {
         return Found::Mixed(format!("last = {last}; after the next commit the entries are wrong"));
     }
     Found::Committed(last)
@@ -630,7 +627,12 @@ fn run_mode(recorder: &str, mode: &Mode, knobs: &Knobs, flushes_ignored: bool) -
             });
             let (found, short) = (found.clone(), *short);
             if let Some(reason) = reason(&found) {
-                *tally.reasons.entry(reason).or_default() += 1;
+                let when = match (acked, synced) {
+                    (0, _) => "nothing acknowledged yet",
+                    (_, 0) => "before any explicit sync",
+                    _ => "after an explicit sync",
+                };
+                *tally.reasons.entry(format!("[{when}] {reason}")).or_default() += 1;
             }
             tally.short += u64::from(short);
             let what = format!(
@@ -718,7 +720,9 @@ fn run_all(recorder: &str, variant: &str) {
         }
         let mut reasons: Vec<_> = tally.reasons.iter().collect();
         reasons.sort_by(|a, b| b.1.cmp(a.1));
-        for (reason, n) in reasons.iter().take(6) {
+        // Every kind of refusal, and the commonest kinds of damage.
+        let refusals = reasons.iter().filter(|(r, _)| r.contains("] refused"));
+        for (reason, n) in refusals.chain(reasons.iter().filter(|(r, _)| !r.contains("] refused")).take(6)) {
             println!("  {n:5} {reason}");
         }
         for m in tally.mixed_examples.iter().take(3) {

@@ -200,22 +200,25 @@ rec_write_at_pos(int fd, const void *buf, size_t n)
 	return rec_writev(fd, &iov, 1);
 }
 
+/* fsync and fdatasync: a barrier over the whole file when they succeed */
 static int
-rec_fsync(int fd)
+rec_synced(int fd, int rc)
 {
-	int rc = fsync(fd);
 	if (!rc && rec_data_fd(fd, NULL))
 		rec_barrier(0, UINT64_MAX);
 	return rc;
 }
 
 static int
+rec_fsync(int fd)
+{
+	return rec_synced(fd, fsync(fd));
+}
+
+static int
 rec_fdatasync(int fd)
 {
-	int rc = fdatasync(fd);
-	if (!rc && rec_data_fd(fd, NULL))
-		rec_barrier(0, UINT64_MAX);
-	return rc;
+	return rec_synced(fd, fdatasync(fd));
 }
 
 static int
