@@ -410,9 +410,12 @@ impl<'f> TailProof<'f> {
     fn scan(&mut self, root: u64, newest_first: bool, mut records: Option<usize>) -> ControlFlow<()> {
         let mut stack = vec![root];
         let mut page = vec![0; self.page_size];
+        // A damaged tree may point back at a page already read: stop rather than loop.
+        let mut visited = std::collections::HashSet::new();
         while let Some(pgno) = stack.pop() {
             if pgno < NUM_METAS
                 || pgno >= self.file_pages.min(self.last_page + 1)
+                || !visited.insert(pgno)
                 || self.read(pgno * self.page_size as u64, &mut page).is_none()
             {
                 return ControlFlow::Break(());
@@ -1097,6 +1100,29 @@ mod tests {
             "{reads} reads proved {missing} missing pages; the free list lists {} pages",
             report.free_pages
         );
+    }
+
+    #[test]
+    fn a_free_list_branch_page_that_points_at_itself_ends_the_proof() {
+        // Pages 0 and 1 (metas, unread here), page 2: a branch page of the free list whose
+        // only child is page 2 itself. The meta says pages up to 5 exist.
+        let mut bytes = vec![0u8; 3 * 4096];
+        let page = &mut bytes[2 * 4096..];
+        page[0..8].copy_from_slice(&2u64.to_le_bytes());
+        page[10..12].copy_from_slice(&P_BRANCH.to_le_bytes());
+        page[12..14].copy_from_slice(&((HEADER + 2) as u16).to_le_bytes());
+        page[14..16].copy_from_slice(&4080u16.to_le_bytes());
+        page[16..18].copy_from_slice(&4080u16.to_le_bytes());
+        page[4080..4082].copy_from_slice(&2u16.to_le_bytes());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data.mdb");
+        std::fs::write(&path, &bytes).unwrap();
+        let file = File::open(&path).unwrap();
+        let free =
+            DbRecord { pad: 0, flags: 0, depth: 2, branch: 1, leaf: 0, overflow: 0, entries: 0, root: 2 };
+        let (proven, reads) = TailProof::new(&file, 4096, bytes.len() as u64, 5).run(free);
+        assert!(!proven);
+        assert!(reads <= 2, "each scan reads the page once: {reads}");
     }
 
     #[test]
