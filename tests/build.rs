@@ -11,6 +11,9 @@
 //!    `mdb_copy`) from the pristine tree, as its Makefile would, for the interoperability
 //!    tests of the `hedge` command (`cli/tests`); their directory is
 //!    `hedge_tests::built::UPSTREAM_TOOLS`.
+//! 4. Builds the power-loss recorder (`tests/c/power/recorder.c`: a workload over LMDB built
+//!    into it with its file I/O logged) against the patched and the pristine sources, for
+//!    `tests/tests/crash_power.rs`; Linux only (it names descriptors through `/proc`).
 
 use std::collections::BTreeSet;
 use std::env;
@@ -167,5 +170,18 @@ fn main() {
         }
     });
     println!("cargo:rustc-env=HEDGE_TESTS_UPSTREAM_TOOLS={}", tools.display());
+
+    let recorder = suites.join("power").join("recorder.c");
+    let linux = env::var("CARGO_CFG_TARGET_OS").is_ok_and(|os| os == "linux");
+    std::thread::scope(|s| {
+        for (variant, lib_dir) in [("PATCHED", &patched), ("PRISTINE", &pristine)] {
+            let exe = out.join(format!("power-recorder-{}", variant.to_lowercase()));
+            println!("cargo:rustc-env=HEDGE_TESTS_POWER_RECORDER_{variant}={}", exe.display());
+            if linux {
+                let (recorder, defines) = (&recorder, &defines);
+                s.spawn(move || compile(recorder, lib_dir, defines, &exe));
+            }
+        }
+    });
     println!("cargo:rustc-env=HEDGE_TESTS_CTESTS_RS={}", out.join("ctests.rs").display());
 }

@@ -14,6 +14,7 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::fs::File;
+use std::ops::ControlFlow;
 use std::os::unix::fs::FileExt;
 
 use crate::Result;
@@ -324,6 +325,10 @@ fn check(
 /// short when the last pages it allocated were freed before ever being written, which is
 /// sound; pages in use past the end are not (reading them would fault). Returns the first
 /// page in use past the end of the file, if any.
+///
+/// The missing pages are proven free from the free list cheaply (see [`TailProof`]); only
+/// when that fails (a file that is really truncated, or a free list LMDB did not write) is
+/// the whole free list walked to name the first page in use.
 pub(crate) fn first_used_page_past_the_end(env: &RawEnv) -> Result<Option<u64>> {
     // SAFETY: as in `run`.
     let txn = unsafe { RawTxn::begin(env, None, ffi::MDB_RDONLY) }?;
@@ -332,6 +337,9 @@ pub(crate) fn first_used_page_past_the_end(env: &RawEnv) -> Result<Option<u64>> 
         let page_size = env.stat().ms_psize as usize;
         let file_len = file.metadata()?.len();
         let Ok((free, _, last_page)) = snapshot_meta(&file, page_size, &txn) else { return Ok(Some(0)) };
+        if TailProof::new(&file, page_size, file_len, last_page).run(free).0 {
+            return Ok(None);
+        }
         let mut quiet = |_| {};
         let mut walker = walker(file, Customs::new(), page_size, last_page, file_len, &mut quiet);
         let file_pages = walker.file_pages;
@@ -343,6 +351,187 @@ pub(crate) fn first_used_page_past_the_end(env: &RawEnv) -> Result<Option<u64>> 
     })();
     txn.abort();
     result
+}
+
+/// Proves the pages past the end of a short data file free by finding each in the free
+/// list, reading as little of it as LMDB's layout allows: the newest record first (a txn
+/// that found no reclaimable record frees there), then the records from the oldest (LMDB
+/// files what it reclaimed but did not use under the oldest ids), and of each record only
+/// its first page numbers: LMDB keeps every record sorted, highest page first, so those past
+/// the end come first. It stops as soon as every missing page is found. On a healthy env it
+/// reads the free list's branch and leaf pages at most, and of its overflow records one
+/// page each, never every listed page nor any tree page.
+struct TailProof<'f> {
+    file: &'f File,
+    page_size: usize,
+    file_pages: u64,
+    last_page: u64,
+    /// Pages past the end not yet found free (index: page - `file_pages`).
+    missing: Vec<bool>,
+    left: u64,
+    /// Pages read so far (for the tests).
+    reads: u64,
+}
+
+impl<'f> TailProof<'f> {
+    fn new(file: &'f File, page_size: usize, file_len: u64, last_page: u64) -> TailProof<'f> {
+        let file_pages = file_len / page_size as u64;
+        let left = (last_page + 1).saturating_sub(file_pages);
+        TailProof {
+            file,
+            page_size,
+            file_pages,
+            last_page,
+            missing: vec![true; left as usize],
+            left,
+            reads: 0,
+        }
+    }
+
+    /// Whether every page past the end was found free, and the pages read.
+    fn run(mut self, free: DbRecord) -> (bool, u64) {
+        if self.left > 0 && free.root != P_INVALID {
+            // A damaged page stops a scan; the other may still find what is missing.
+            let _ = self.scan(free.root, true, Some(1));
+            if self.left > 0 {
+                let _ = self.scan(free.root, false, None);
+            }
+        }
+        (self.left == 0, self.reads)
+    }
+
+    fn read(&mut self, at: u64, buf: &mut [u8]) -> Option<()> {
+        self.reads += 1;
+        self.file.read_exact_at(buf, at).ok()
+    }
+
+    /// Visits the records of the free list's tree (newest or oldest first), `records` of
+    /// them at most; breaks when done or on a page it cannot use.
+    fn scan(&mut self, root: u64, newest_first: bool, mut records: Option<usize>) -> ControlFlow<()> {
+        let mut stack = vec![root];
+        let mut page = vec![0; self.page_size];
+        // A damaged tree may point back at a page already read: stop rather than loop.
+        let mut visited = std::collections::HashSet::new();
+        while let Some(pgno) = stack.pop() {
+            if pgno < NUM_METAS
+                || pgno >= self.file_pages.min(self.last_page + 1)
+                || !visited.insert(pgno)
+                || self.read(pgno * self.page_size as u64, &mut page).is_none()
+            {
+                return ControlFlow::Break(());
+            }
+            let (flags, lower, upper) =
+                (u16_at(&page, 10), u16_at(&page, 12) as usize, u16_at(&page, 14) as usize);
+            if u64_at(&page, 0) != pgno || lower < HEADER || lower > upper || upper > self.page_size {
+                return ControlFlow::Break(());
+            }
+            let n = (lower - HEADER) / 2;
+            let mut nodes = Vec::with_capacity(n);
+            for i in 0..n {
+                let at = u16_at(&page, HEADER + 2 * i) as usize;
+                if at < upper || at + NODE > self.page_size {
+                    return ControlFlow::Break(());
+                }
+                nodes.push(at);
+            }
+            if newest_first {
+                nodes.reverse();
+            }
+            let lo_hi = |at: usize| u16_at(&page, at) as u64 | (u16_at(&page, at + 2) as u64) << 16;
+            if flags & P_BRANCH != 0 {
+                // Pushed so that the first child to visit is popped first.
+                stack.extend(nodes.iter().rev().map(|&at| lo_hi(at) | (u16_at(&page, at + 4) as u64) << 32));
+                continue;
+            }
+            if flags & P_LEAF == 0 {
+                return ControlFlow::Break(());
+            }
+            for at in nodes {
+                let (size, node_flags) = (lo_hi(at), u16_at(&page, at + 4));
+                let data = at + NODE + u16_at(&page, at + 6) as usize;
+                if node_flags & F_BIGDATA != 0 {
+                    if data + 8 > self.page_size {
+                        return ControlFlow::Break(());
+                    }
+                    self.overflow_list(u64_at(&page, data), size)?;
+                } else {
+                    if data + size as usize > self.page_size {
+                        return ControlFlow::Break(());
+                    }
+                    let list = page[data..data + size as usize].to_vec();
+                    if self.list_part(&list, 0, size).is_none() {
+                        return ControlFlow::Break(());
+                    }
+                }
+                if self.left == 0 {
+                    return ControlFlow::Break(());
+                }
+                if let Some(r) = records.as_mut() {
+                    *r -= 1;
+                    if *r == 0 {
+                        return ControlFlow::Break(());
+                    }
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// Reads a record on overflow pages from page `first`, a page at a time, as far as it
+    /// lists pages past the end.
+    fn overflow_list(&mut self, first: u64, size: u64) -> ControlFlow<()> {
+        let pages = (HEADER as u64 + size).div_ceil(self.page_size as u64);
+        if first < NUM_METAS || first + pages > self.file_pages.min(self.last_page + 1) {
+            return ControlFlow::Break(());
+        }
+        let mut chunk = vec![0; self.page_size];
+        let mut at = 0;
+        while at < size {
+            let len = (size - at).min(self.page_size as u64 - 8) as usize;
+            let buf = &mut chunk[..len];
+            if self.read(first * self.page_size as u64 + HEADER as u64 + at, buf).is_none() {
+                return ControlFlow::Break(());
+            }
+            let buf = buf.to_vec();
+            match self.list_part(&buf, at, size) {
+                Some(true) => at += len as u64,
+                Some(false) => return ControlFlow::Continue(()),
+                None => return ControlFlow::Break(()),
+            }
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// Takes the part of a page list (`size` bytes: a count, then page numbers, highest
+    /// first) at byte `from`: marks its pages past the end found. `Some(true)`: the rest of
+    /// the list may still list such pages; `None`: not a page list.
+    fn list_part(&mut self, part: &[u8], from: u64, size: u64) -> Option<bool> {
+        if size < 8 || !size.is_multiple_of(8) || !from.is_multiple_of(8) || !part.len().is_multiple_of(8) {
+            return None;
+        }
+        for (k, id) in part.chunks_exact(8).enumerate() {
+            let id = u64_at(id, 0);
+            if from == 0 && k == 0 {
+                if id != size / 8 - 1 {
+                    return None;
+                }
+                continue;
+            }
+            if id < self.file_pages {
+                return Some(false);
+            }
+            if id <= self.last_page {
+                let slot = &mut self.missing[(id - self.file_pages) as usize];
+                if std::mem::take(slot) {
+                    self.left -= 1;
+                    if self.left == 0 {
+                        return Some(false);
+                    }
+                }
+            }
+        }
+        Some(true)
+    }
 }
 
 impl Walker<'_> {
@@ -650,7 +839,20 @@ impl Walker<'_> {
             let entries = self.tree(&name, record, keys, named_dups, false);
             self.report.entries += entries;
             self.report.databases += 1;
+        } else if flags & F_DUPDATA != 0 && db.flags as u32 & ffi::MDB_DUPSORT == 0 {
+            // Garbage in the node's flags (seen in files left by a power loss under NO_SYNC).
+            self.problem(format!(
+                "{what}: page {pgno}: key {:02x?} has duplicates, but the database is not DUP_SORT",
+                &key[..key.len().min(16)]
+            ));
         } else if flags & F_DUPDATA != 0 && flags & F_SUBDATA != 0 {
+            if size != DB_RECORD {
+                self.problem(format!(
+                    "{what}: page {pgno}: the duplicates of key {:02x?} have a {size}-byte record",
+                    &key[..key.len().min(16)]
+                ));
+                return;
+            }
             // The duplicates of a key, in a sub-database.
             let sub = format!("{what}, duplicates of {:02x?}", &key[..key.len().min(16)]);
             counts.entries += self.tree(&sub, DbRecord::parse(data), dups, Order::Unchecked, false);
@@ -811,5 +1013,126 @@ impl Walker<'_> {
                 unreached.len()
             ));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{Bytes, U32};
+    use crate::{CommitOrAbort, Database, EnvFlags, EnvOpenOptions, byteorder::BigEndian};
+
+    /// An env whose data file LMDB itself leaves short: the last txn puts and deletes a value
+    /// too big for any free run, at the end of the file, never written. Before it, every
+    /// other of 4000 values was deleted: a free list of some 12 000 pages (some 24 pages of
+    /// page numbers), filed on overflow pages.
+    fn short_env(dir: &std::path::Path) -> crate::Env {
+        let open = || {
+            // SAFETY: a fresh directory only this test uses.
+            unsafe { EnvOpenOptions::new().flags(EnvFlags::NO_SYNC).map_size(256 << 20).open(dir) }.unwrap()
+        };
+        let env = open();
+        let db: Database<U32<BigEndian>, Bytes> = env
+            .create_databases_and_commit(env.write_txn().unwrap(), |o, w| {
+                o.create_database(w, None).map(CommitOrAbort::<_, ()>::Commit)
+            })
+            .unwrap()
+            .unwrap_commit();
+        let mut wtxn = env.write_txn().unwrap();
+        for k in 0..4000 {
+            db.put(&mut wtxn, &k, &[1; 20_000]).unwrap();
+        }
+        wtxn.commit().unwrap();
+        let mut wtxn = env.write_txn().unwrap();
+        for k in (1..4000).step_by(2) {
+            db.delete(&mut wtxn, &k).unwrap();
+        }
+        wtxn.commit().unwrap();
+        // Small txns so that the last one has a record to reclaim: only then does LMDB take
+        // pages freed while dirty back instead of writing them.
+        for round in 0..4 {
+            let mut wtxn = env.write_txn().unwrap();
+            db.put(&mut wtxn, &1_000_000, &[round; 10]).unwrap();
+            wtxn.commit().unwrap();
+        }
+        let mut wtxn = env.write_txn().unwrap();
+        db.put(&mut wtxn, &1_000_000, &[9; 10]).unwrap();
+        db.put(&mut wtxn, &u32::MAX, &[2; 1_000_000]).unwrap();
+        db.delete(&mut wtxn, &u32::MAX).unwrap();
+        wtxn.commit().unwrap();
+        env.prepare_for_closing().wait();
+        open()
+    }
+
+    /// The data file, page size, free list and unnamed database records and last page of the
+    /// env's current snapshot.
+    fn snapshot(env: &crate::Env) -> (File, usize, DbRecord, DbRecord, u64) {
+        let raw = &env.inner.raw;
+        // SAFETY: a read txn of the live env, aborted below.
+        let txn = unsafe { RawTxn::begin(raw, None, ffi::MDB_RDONLY) }.unwrap();
+        let file = raw.clone_data_file().unwrap();
+        let page_size = raw.stat().ms_psize as usize;
+        let (free, main, last_page) = snapshot_meta(&file, page_size, &txn).unwrap();
+        txn.abort();
+        (file, page_size, free, main, last_page)
+    }
+
+    #[test]
+    fn a_short_healthy_file_is_proven_from_a_few_pages_of_the_free_list() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = short_env(dir.path());
+        let (file, page_size, free, _, last_page) = snapshot(&env);
+        let file_len = file.metadata().unwrap().len();
+        let missing = last_page + 1 - file_len / page_size as u64;
+        assert!(missing > 6, "the setup leaves the file short by the big value's run: {missing} pages");
+        let (proven, reads) = TailProof::new(&file, page_size, file_len, last_page).run(free);
+        let report = env.check().unwrap();
+        assert!(report.is_ok(), "{:?}", report.problems);
+        // The page numbers the free list holds fill more than 20 pages; the proof reads the
+        // records' first pages only.
+        let free_list_pages = report.free_pages * 8 / page_size as u64;
+        println!(
+            "{reads} pages read proved {missing} missing pages free; the free list's page numbers fill {free_list_pages} pages"
+        );
+        assert!(proven, "every page past the end is free");
+        assert!(
+            reads * 2 < free_list_pages,
+            "{reads} reads proved {missing} missing pages; the free list lists {} pages",
+            report.free_pages
+        );
+    }
+
+    #[test]
+    fn a_free_list_branch_page_that_points_at_itself_ends_the_proof() {
+        // Pages 0 and 1 (metas, unread here), page 2: a branch page of the free list whose
+        // only child is page 2 itself. The meta says pages up to 5 exist.
+        let mut bytes = vec![0u8; 3 * 4096];
+        let page = &mut bytes[2 * 4096..];
+        page[0..8].copy_from_slice(&2u64.to_le_bytes());
+        page[10..12].copy_from_slice(&P_BRANCH.to_le_bytes());
+        page[12..14].copy_from_slice(&((HEADER + 2) as u16).to_le_bytes());
+        page[14..16].copy_from_slice(&4080u16.to_le_bytes());
+        page[16..18].copy_from_slice(&4080u16.to_le_bytes());
+        page[4080..4082].copy_from_slice(&2u16.to_le_bytes());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data.mdb");
+        std::fs::write(&path, &bytes).unwrap();
+        let file = File::open(&path).unwrap();
+        let free =
+            DbRecord { pad: 0, flags: 0, depth: 2, branch: 1, leaf: 0, overflow: 0, entries: 0, root: 2 };
+        let (proven, reads) = TailProof::new(&file, 4096, bytes.len() as u64, 5).run(free);
+        assert!(!proven);
+        assert!(reads <= 2, "each scan reads the page once: {reads}");
+    }
+
+    #[test]
+    fn a_page_in_use_past_the_end_is_not_proven_free() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = short_env(dir.path());
+        let (file, page_size, free, main, last_page) = snapshot(&env);
+        // Cut before the root of the unnamed database: a page in use, in no free list.
+        let cut = main.root.max(free.root) * page_size as u64;
+        let (proven, _) = TailProof::new(&file, page_size, cut, last_page).run(free);
+        assert!(!proven, "pages in use past the end");
     }
 }

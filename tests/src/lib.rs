@@ -18,6 +18,11 @@ pub mod built {
     /// The directory of upstream's `mdb_dump`, `mdb_load`, `mdb_stat` and `mdb_copy`, built
     /// from the pristine source with upstream's defaults.
     pub const UPSTREAM_TOOLS: &str = env!("HEDGE_TESTS_UPSTREAM_TOOLS");
+    /// The power-loss recorder (`tests/c/power/recorder.c`) built with the patched library
+    /// (Linux only: elsewhere the path names nothing).
+    pub const POWER_RECORDER: &str = env!("HEDGE_TESTS_POWER_RECORDER_PATCHED");
+    /// The same built with the pristine library.
+    pub const POWER_RECORDER_PRISTINE: &str = env!("HEDGE_TESTS_POWER_RECORDER_PRISTINE");
 }
 
 /// A fresh environment in `dir` (with `env_flags`, a 64 MiB map, room for 4 named databases)

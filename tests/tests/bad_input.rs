@@ -219,3 +219,24 @@ fn check_reports_out_of_order_keys_that_lmdb_itself_does_not_notice() {
     println!("key damaged in place: {:?}", report.problems);
     assert!(report.problems.iter().any(|p| p.contains("out of order")), "{:?}", report.problems);
 }
+
+#[test]
+fn check_reports_a_node_whose_flags_claim_duplicates_in_a_plain_database() {
+    // Found by the power-loss simulation (crash_power, WRITE_MAP | MAP_ASYNC): a leaf node of
+    // a database without DUP_SORT whose flags say "duplicates in a sub-database" (F_DUPDATA |
+    // F_SUBDATA) and whose size is shorter than such a record made Env::check panic (slice
+    // index out of range while parsing the record) instead of reporting it.
+    let dir = tempfile::tempdir().unwrap();
+    let file = populated(dir.path());
+    let mut bytes = std::fs::read(&file).unwrap();
+    let needle = b"key-00151";
+    let key = bytes.windows(needle.len()).position(|w| w == needle).expect("the key is stored");
+    // The node header before the key: data size (u16 lo, u16 hi), flags, key size.
+    bytes[key - 8..key - 4].copy_from_slice(&[4, 0, 0, 0]);
+    bytes[key - 4..key - 2].copy_from_slice(&0x06u16.to_le_bytes());
+    std::fs::write(&file, &bytes).unwrap();
+    let env = open(dir.path()).unwrap();
+    let report = env.check().unwrap();
+    println!("node flags damaged in place: {:?}", report.problems);
+    assert!(report.problems.iter().any(|p| p.contains("is not DUP_SORT")), "{:?}", report.problems);
+}

@@ -7,8 +7,9 @@
 //! Modes: durable (default flags), `WRITE_MAP`, `NO_META_SYNC`, `NO_SYNC`. SIGKILL ends the
 //! process, not the OS: the kernel still holds every write the process made, so even
 //! `NO_SYNC` and `NO_META_SYNC` keep every acknowledged commit here. What those modes give
-//! up is durability against an OS crash or power loss (`NO_SYNC`: the last commits; with
-//! `NO_META_SYNC`: the last commit), which a test process cannot produce.
+//! up is durability against an OS crash or power loss (`NO_SYNC`: the commits since the last
+//! sync, and integrity; with `NO_META_SYNC`: the last commit), which `crash_power` simulates
+//! (`docs/durability.md`).
 //!
 //! `HEDGE_CRASH_KILLS` sets the kills per mode (default 6; `.ci/run` runs more).
 

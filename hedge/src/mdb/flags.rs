@@ -26,17 +26,23 @@ bitflags! {
         const FIXED_MAP = ffi::MDB_FIXEDMAP;
         /// The path is the data file itself, not a directory; the lock file is `<path>-lock`.
         const NO_SUB_DIR = ffi::MDB_NOSUBDIR;
-        /// Do not fsync after commit: a crash may lose the last transactions (not corrupt).
+        /// Do not fsync after commit. A killed process loses nothing; a power loss or an OS
+        /// crash may lose every transaction since the last
+        /// [`Env::force_sync`](crate::Env::force_sync), and, when the disk writes back out of
+        /// order, leave the env damaged once a transaction has started after that sync
+        /// (measured with simulated power losses: `docs/durability.md`).
         const NO_SYNC = ffi::MDB_NOSYNC;
         /// Open on the previous snapshot (a recovery aid).
         const PREV_SNAPSHOT = ffi::MDB_PREVSNAPSHOT;
         /// Open read-only; write transactions are refused.
         const READ_ONLY = ffi::MDB_RDONLY;
-        /// fsync data but not the meta page after commit: a crash may lose the last transaction.
+        /// fsync data but not the meta page after commit: a power loss may lose the last
+        /// acknowledged transaction, never more, and never damages the env.
         const NO_META_SYNC = ffi::MDB_NOMETASYNC;
-        /// Write through a writable memory map instead of `pwrite`.
+        /// Write through a writable memory map instead of `pwrite`; as durable as the default
+        /// (the map is msync'd before the meta page is written).
         const WRITE_MAP = ffi::MDB_WRITEMAP;
-        /// With `WRITE_MAP`, flush asynchronously.
+        /// With `WRITE_MAP`, flush asynchronously: on a power loss, as `NO_SYNC`.
         const MAP_ASYNC = ffi::MDB_MAPASYNC;
         /// Do not tie read transactions to threads; prefer
         /// [`EnvOpenOptions::read_txn_without_tls`](crate::EnvOpenOptions::read_txn_without_tls).
