@@ -172,6 +172,119 @@ impl ChurnParams {
     }
 }
 
+/// W6, churn at scale: `n` vectors of 1-, 2- and 4-page sizes (768/1536/3072 dims with 4 KiB
+/// pages), then `txns` write txns each replacing `percent` % of them (distinct random keys)
+/// with a vector of another size, while a read txn opened before every `hold_every`-th txn
+/// stays open for `hold_for` txns (pages freed meanwhile pile up, then become reusable).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScaleParams {
+    pub n: u32,
+    pub txns: u32,
+    pub percent: u32,
+    pub hold_every: u32,
+    pub hold_for: u32,
+}
+
+impl ScaleParams {
+    /// The three vector sizes, by size class.
+    pub const DIMS: [usize; 3] = [768, 1536, 3072];
+    /// Vectors per txn of the (unmeasured) initial load.
+    pub const LOAD_BATCH: u32 = 10_000;
+
+    pub fn from_args(args: &[String]) -> ScaleParams {
+        let num = |i: usize| args[i].parse::<u32>().expect("numeric argument");
+        ScaleParams { n: num(0), txns: num(1), percent: num(2), hold_every: num(3), hold_for: num(4) }
+    }
+
+    pub fn to_args(&self) -> Vec<String> {
+        [self.n, self.txns, self.percent, self.hold_every, self.hold_for].iter().map(u32::to_string).collect()
+    }
+
+    /// Vectors replaced per txn.
+    pub fn per_txn(&self) -> usize {
+        (self.n as usize * self.percent as usize / 100).max(1)
+    }
+
+    /// Whether the held read txn is begun right before txn `t` (0-based).
+    pub fn reader_opens_before(&self, t: u32) -> bool {
+        t.is_multiple_of(self.hold_every)
+    }
+
+    /// Whether the held read txn is ended right before txn `t` (0-based).
+    pub fn reader_closes_before(&self, t: u32) -> bool {
+        t % self.hold_every == self.hold_for
+    }
+
+    pub fn map_size(&self) -> usize {
+        // Data of about 9.5 KB a vector, twice over for the pages a held reader pins, and room.
+        (self.n as usize * 16384 * 4 + (1 << 30)).div_ceil(4096) * 4096
+    }
+
+    /// The writes of the run, the same for every system: [`ScalePlan::load`] first, then
+    /// [`ScalePlan::next_txn`] once per txn.
+    pub fn plan(&self) -> ScalePlan {
+        ScalePlan {
+            params: self.clone(),
+            class: (0..self.n).map(|id| (data::mix(u64::from(id)) % 3) as u8).collect(),
+            txn: 0,
+            vectors: Self::DIMS
+                .iter()
+                .enumerate()
+                .map(|(c, &d)| data::produced(c as u32, d).collect())
+                .collect(),
+        }
+    }
+}
+
+/// The deterministic write sequence of W6: which key gets which size in which txn, and the
+/// vectors to store. The values are three precomputed vectors (producing them is W1's
+/// subject, not W6's) with the key and the txn stamped into the first two elements.
+pub struct ScalePlan {
+    params: ScaleParams,
+    /// Current size class of every id.
+    class: Vec<u8>,
+    txn: u32,
+    vectors: Vec<Vec<f32>>,
+}
+
+impl ScalePlan {
+    /// The value of `id` at size `class` written by txn `txn` (0: the initial load).
+    pub fn value(&mut self, id: u32, class: u8, txn: u32) -> &[u8] {
+        let v = &mut self.vectors[class as usize];
+        v[0] = id as f32;
+        v[1] = txn as f32;
+        bytemuck::cast_slice(v)
+    }
+
+    /// The initial load: every id with its first size, in batches of
+    /// [`ScaleParams::LOAD_BATCH`].
+    pub fn load_batches(&self) -> Vec<Vec<(u32, u8)>> {
+        let all: Vec<(u32, u8)> = (0..self.params.n).map(|id| (id, self.class[id as usize])).collect();
+        all.chunks(ScaleParams::LOAD_BATCH as usize).map(<[_]>::to_vec).collect()
+    }
+
+    /// The next txn's replacements: distinct random ids, each with a size class other than
+    /// its current one. Returns the txn number (1-based) and the writes.
+    pub fn next_txn(&mut self) -> (u32, Vec<(u32, u8)>) {
+        self.txn += 1;
+        let (n, want, seed) = (self.params.n, self.params.per_txn(), 6000 + u64::from(self.txn));
+        let mut taken = std::collections::HashSet::with_capacity(want);
+        let mut writes = Vec::with_capacity(want);
+        let mut i = 0u64;
+        while writes.len() < want {
+            let r = data::mix(seed << 40 ^ i);
+            i += 1;
+            let id = (r % u64::from(n)) as u32;
+            if taken.insert(id) {
+                let class = &mut self.class[id as usize];
+                *class = (*class + 1 + (r >> 32 & 1) as u8) % 3;
+                writes.push((id, *class));
+            }
+        }
+        (self.txn, writes)
+    }
+}
+
 /// A pool of `threads` workers, built before the measured phase (as an application keeps
 /// one), so that thread creation is not measured.
 pub fn pool(threads: usize) -> rayon::ThreadPool {
