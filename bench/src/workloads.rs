@@ -2,10 +2,12 @@
 //! the report section (markdown and a plot).
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::harness::{interleave, median_of, wall_ratio, Measurement, Stats};
-use crate::params::{ChurnParams, Pattern, ReadParams, WriteParams};
+use crate::harness::{
+    interleave, interleave_runs, median_of, run_child, run_program, wall_ratio, Measurement, Stats,
+};
+use crate::params::{ChurnParams, Pattern, ReadParams, ScaleParams, WriteParams};
 use crate::plot::{self, Axes, Series};
 
 /// A finished section of the report.
@@ -28,6 +30,13 @@ fn ms(seconds: f64) -> String {
     } else {
         format!("{:.1} ms", seconds * 1e3)
     }
+}
+
+/// The nearest-rank `q` quantile of `values` (NaN when empty).
+fn quantile(values: &[f64], q: f64) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    v.get(((v.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(f64::NAN)
 }
 
 fn args(workload: &str, variant: &str, params: Vec<String>) -> Vec<String> {
@@ -175,12 +184,8 @@ pub fn w2(config: &Config, plots: &Path) -> Result<Section, String> {
     for (i, name) in variants.iter().enumerate() {
         let pct = |q: f64, tail: bool| {
             median_of(&runs[i], |m| {
-                let mut v = m.extra("txn_ms").unwrap_or(&[]).to_vec();
-                if tail {
-                    v = v.split_off(v.len() * 9 / 10);
-                }
-                v.sort_by(f64::total_cmp);
-                v.get(((v.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(f64::NAN)
+                let v = m.extra("txn_ms").unwrap_or(&[]);
+                quantile(if tail { &v[v.len() * 9 / 10..] } else { v }, q)
             })
         };
         let size =
@@ -423,5 +428,157 @@ pub fn w4(config: &Config, plots: &Path) -> Result<Section, String> {
         &series,
     )?;
     writeln!(md, "\n![W4](plots/w4_committed_gets.svg)").unwrap();
+    Ok(Section { markdown: md, goals: Vec::new() })
+}
+
+// ---------------------------------------------------------------------------------------
+// W6 churn at scale
+
+/// A `bench` binary built with `HEDGE_LMDB_SKIP_PATCHES`: its W6 child is "hedge without"
+/// those patches.
+#[derive(Clone, Debug)]
+pub struct Without {
+    /// The knob's value, as given (`0007`).
+    pub label: String,
+    /// The patch files that binary left out (its `SKIPPED_PATCHES`).
+    pub skipped: Vec<String>,
+    pub bin: PathBuf,
+}
+
+/// W6's parameters at the default size (`--full` runs the same; `--w6-n` changes `n`).
+pub const W6_PARAMS: ScaleParams =
+    ScaleParams { n: 100_000, txns: 300, percent: 2, hold_every: 50, hold_for: 25 };
+
+/// A number every run reports once (file size, pages), median over the runs, with the
+/// range when the runs disagree.
+fn once(runs: &[Measurement], name: &str, show: impl Fn(f64) -> String) -> String {
+    let values: Vec<f64> = runs.iter().filter_map(|m| m.extra(name)?.first().copied()).collect();
+    if values.is_empty() {
+        return "n/a".into();
+    }
+    let s = Stats::of(values);
+    if s.min == s.max {
+        show(s.median)
+    } else {
+        format!("{} [{}–{}]", show(s.median), show(s.min), show(s.max))
+    }
+}
+
+pub fn w6(config: &Config, plots: &Path, p: &ScaleParams, without: &Without) -> Result<Section, String> {
+    let names = [
+        "hedge".to_string(),
+        format!("hedge without {}", without.label),
+        "heed 0.23.1".to_string(),
+        "redb 4.5.0".to_string(),
+        "libmdbx 0.9.0".to_string(),
+    ];
+    let variants: Vec<String> =
+        ["hedge", "without", "heed", "redb", "mdbx"].iter().map(|s| s.to_string()).collect();
+    let runs = interleave_runs("W6 churn at scale", &variants, config.rounds, |v| match v {
+        "without" => {
+            let child = [vec!["child".to_string()], args("w6", "hedge", p.to_args())].concat();
+            run_program(&without.bin, &child, &[])
+        }
+        _ => run_child(&args("w6", v, p.to_args())),
+    })?;
+    let deciles = 10;
+    let per_decile = (p.txns / deciles) as usize;
+    let mut md = String::new();
+    writeln!(
+        md,
+        "{} vectors of 768/1536/3072 f32 (1-, 2- and 4-page overflow values with 4 KiB pages), loaded in \
+         txns of {} (not measured); then {} write txns, each replacing {} % of them ({} distinct random \
+         keys, the same for every system) with a vector of another size. A read txn is begun before \
+         every {}th txn and ended {} txns later, so that the pages freed meanwhile pile up and then \
+         become reusable at once. No fsync: LMDB `NO_SYNC`, redb `Durability::None`, libmdbx \
+         `UtterlyNoSync` (page size 4096, its default reclamation settings). Per-txn time: wall clock \
+         from the write txn's begin to the end of its commit; total: the {} txns with the reader's begins \
+         and ends. \"hedge without {}\" is this `bench` built with `HEDGE_LMDB_SKIP_PATCHES={}` ({}). \
+         Medians of {} interleaved rounds; ratios per round, median [min–max]. Free pages at the end: \
+         hedge `Env::free_list`; heed read raw from the free DB through lmdb-master-sys after closing; \
+         libmdbx `Database::freelist` (its GC); redb has none to report.\n",
+        p.n,
+        ScaleParams::LOAD_BATCH,
+        p.txns,
+        p.percent,
+        p.per_txn(),
+        p.hold_every,
+        p.hold_for,
+        p.txns,
+        without.label,
+        without.label,
+        without.skipped.join(", "),
+        config.rounds
+    )
+    .unwrap();
+    writeln!(
+        md,
+        "| system | total | total / hedge | per txn p50 | per txn p99 | file size | last page | free pages (records) | CPU |"
+    )
+    .unwrap();
+    writeln!(md, "|---|---:|---|---:|---:|---:|---:|---:|---|").unwrap();
+    let latencies = |m: &Measurement| m.extra("txn_ms").unwrap_or(&[]).to_vec();
+    for (i, name) in names.iter().enumerate() {
+        let free = once(&runs[i], "free_pages", |v| format!("{v:.0}"));
+        let records = once(&runs[i], "free_records", |v| format!("{v:.0}"));
+        writeln!(
+            md,
+            "| {name} | {} | {} | {:.1} ms | {:.1} ms | {} | {} | {} | {} |",
+            ms(median_of(&runs[i], |m| m.wall)),
+            if i == 0 { "1".to_string() } else { wall_ratio(&runs[i], &runs[0]).ratio() },
+            median_of(&runs[i], |m| quantile(&latencies(m), 0.5)),
+            median_of(&runs[i], |m| quantile(&latencies(m), 0.99)),
+            once(&runs[i], "file_bytes", |v| format!("{v:.0} B ({:.0} MB)", v / 1e6)),
+            once(&runs[i], "last_page", |v| format!("{v:.0}")),
+            if records == "n/a" { free } else { format!("{free} ({records})") },
+            cpu(&runs[i])
+        )
+        .unwrap();
+    }
+    writeln!(
+        md,
+        "\nPer decile of the txn sequence ({per_decile} txns each): p50 / p99 in ms, each the median over \
+         the rounds of that run's decile (the p99 of {per_decile} txns is their slowest).\n"
+    )
+    .unwrap();
+    let mut header = String::from("| txns |");
+    let mut rule = String::from("|---|");
+    for name in &names {
+        header.push_str(&format!(" {name} |"));
+        rule.push_str("---:|");
+    }
+    writeln!(md, "{header}\n{rule}").unwrap();
+    let decile = |m: &Measurement, d: usize, q: f64| {
+        let lat = latencies(m);
+        quantile(lat.get(d * per_decile..((d + 1) * per_decile).min(lat.len())).unwrap_or(&[]), q)
+    };
+    let mut p50: Vec<Series> = names.iter().map(|n| Series { name: n.clone(), points: Vec::new() }).collect();
+    let mut p99: Vec<Series> = names.iter().map(|n| Series { name: n.clone(), points: Vec::new() }).collect();
+    for d in 0..deciles as usize {
+        let mut row = format!("| {}–{} |", d * per_decile + 1, (d + 1) * per_decile);
+        for i in 0..names.len() {
+            let (a, b) =
+                (median_of(&runs[i], |m| decile(m, d, 0.5)), median_of(&runs[i], |m| decile(m, d, 0.99)));
+            row.push_str(&format!(" {a:.1} / {b:.1} |"));
+            let x = ((d + 1) * per_decile) as f64;
+            p50[i].points.push((x, a));
+            p99[i].points.push((x, b));
+        }
+        writeln!(md, "{row}").unwrap();
+    }
+    for (series, what, file) in [(&p50, "p50", "w6_churn_p50.svg"), (&p99, "p99", "w6_churn_p99.svg")] {
+        plot::lines(
+            &plots.join(file),
+            &Axes {
+                title: &format!("W6 churn at scale: per-txn {what} per decile (median of rounds)"),
+                x: "txn (end of decile)",
+                y: "ms",
+                log_x: false,
+                log_y: false,
+            },
+            series,
+        )?;
+        writeln!(md, "\n![W6 {what}](plots/{file})").unwrap();
+    }
     Ok(Section { markdown: md, goals: Vec::new() })
 }
