@@ -179,43 +179,22 @@ macro_rules! lmdb_system {
                 m
             }
 
-            /// W6: the load (unmeasured), then the churn of `p` with a read txn held across
-            /// some txns; per-txn latency, file size and last page. Returns the environment
-            /// and its directory too, for the free list.
+            /// W6 (`ScaleParams::run`), plus the file size and last page. Returns the
+            /// environment and its directory too, for the free list.
             pub fn w6(p: &ScaleParams) -> (Measurement, Env<WithoutTls>, tempfile::TempDir) {
                 let dir = tempfile::tempdir().unwrap();
                 let (env, db) = open(dir.path(), p.map_size(), false);
-                let mut plan = p.plan();
-                for batch in plan.load_batches() {
-                    let mut wtxn = env.write_txn().unwrap();
-                    for (id, class) in batch {
-                        db.put(&mut wtxn, &id, plan.value(id, class, 0)).unwrap();
-                    }
-                    wtxn.commit().unwrap();
-                }
-                let txns: Vec<_> = (0..p.txns).map(|_| plan.next_txn()).collect();
-                let mut latencies = Vec::with_capacity(txns.len());
-                let ((), mut m) = measure(|| {
-                    let mut reader = None;
-                    for (t, (txn, writes)) in (0..).zip(txns) {
-                        if p.reader_closes_before(t) {
-                            reader = None;
-                        }
-                        if p.reader_opens_before(t) {
-                            reader = Some(env.read_txn().unwrap());
-                        }
-                        let started = std::time::Instant::now();
+                let mut m = p.run(
+                    |entries| {
                         let mut wtxn = env.write_txn().unwrap();
-                        for (id, class) in writes {
-                            db.put(&mut wtxn, &id, plan.value(id, class, txn)).unwrap();
+                        for &(id, value) in entries {
+                            db.put(&mut wtxn, &id, value).unwrap();
                         }
                         wtxn.commit().unwrap();
-                        latencies.push(started.elapsed().as_secs_f64() * 1e3);
-                    }
-                    drop(reader);
-                });
+                    },
+                    || env.read_txn().unwrap(),
+                );
                 let size = std::fs::metadata(dir.path().join("data.mdb")).map(|m| m.len()).unwrap_or(0);
-                m.extra.push(("txn_ms".into(), latencies));
                 m.extra.push(("file_bytes".into(), vec![size as f64]));
                 m.extra.push(("last_page".into(), vec![env.info().last_page_number as f64]));
                 (m, env, dir)

@@ -6,7 +6,7 @@ use libmdbx::{
 };
 
 use crate::data;
-use crate::harness::{measure, Measurement};
+use crate::harness::Measurement;
 use crate::params::ScaleParams;
 
 fn open(dir: &std::path::Path, map_size: usize) -> Database<NoWriteMap> {
@@ -24,45 +24,25 @@ fn open(dir: &std::path::Path, map_size: usize) -> Database<NoWriteMap> {
     Database::open_with_options(dir, options).expect("open mdbx")
 }
 
-/// W6: load, then churn with a read txn held across the same txns as the other systems;
-/// per-txn latency, file size, last page and the pages of its free list (GC).
+/// W6 (`ScaleParams::run`), plus the file size, last page and the pages of its free list
+/// (GC).
 pub fn w6(p: &ScaleParams) -> Measurement {
     let dir = tempfile::tempdir().unwrap();
     let db = open(dir.path(), p.map_size());
-    let mut plan = p.plan();
-    let write =
-        |db: &Database<NoWriteMap>, plan: &mut crate::params::ScalePlan, txn: u32, writes: &[(u32, u8)]| {
+    let mut m = p.run(
+        |entries| {
             let wtxn = db.begin_rw_txn().unwrap();
             {
                 let table = wtxn.create_table(None, TableFlags::empty()).unwrap();
-                for &(id, class) in writes {
-                    wtxn.put(&table, data::key(id), plan.value(id, class, txn), WriteFlags::UPSERT).unwrap();
+                for &(id, value) in entries {
+                    wtxn.put(&table, data::key(id), value, WriteFlags::UPSERT).unwrap();
                 }
             }
             wtxn.commit().unwrap();
-        };
-    for batch in plan.load_batches() {
-        write(&db, &mut plan, 0, &batch);
-    }
-    let txns: Vec<_> = (0..p.txns).map(|_| plan.next_txn()).collect();
-    let mut latencies = Vec::with_capacity(txns.len());
-    let ((), mut m) = measure(|| {
-        let mut reader = None;
-        for (t, (txn, writes)) in (0..).zip(&txns) {
-            if p.reader_closes_before(t) {
-                reader = None;
-            }
-            if p.reader_opens_before(t) {
-                reader = Some(db.begin_ro_txn().unwrap());
-            }
-            let started = std::time::Instant::now();
-            write(&db, &mut plan, *txn, writes);
-            latencies.push(started.elapsed().as_secs_f64() * 1e3);
-        }
-        drop(reader);
-    });
+        },
+        || db.begin_ro_txn().unwrap(),
+    );
     let size = std::fs::metadata(dir.path().join("mdbx.dat")).map(|m| m.len()).unwrap_or(0);
-    m.extra.push(("txn_ms".into(), latencies));
     m.extra.push(("file_bytes".into(), vec![size as f64]));
     m.extra.push(("last_page".into(), vec![db.info().unwrap().last_pgno() as f64]));
     m.extra.push(("free_pages".into(), vec![db.freelist().unwrap() as f64]));

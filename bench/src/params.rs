@@ -1,6 +1,7 @@
 //! Parameters of one child run, passed on its command line.
 
 use crate::data;
+use crate::harness::{measure, Measurement};
 
 /// How a read pass walks the touched entries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -216,72 +217,97 @@ impl ScaleParams {
     }
 
     pub fn map_size(&self) -> usize {
-        // Data of about 9.5 KB a vector, twice over for the pages a held reader pins, and room.
+        // About 7× the data (9.5 KB a vector on average) and 1 GiB: the pages a held reader
+        // pins and the free list fit many times over; an LMDB map is sparse, room costs nothing.
         (self.n as usize * 16384 * 4 + (1 << 30)).div_ceil(4096) * 4096
     }
 
-    /// The writes of the run, the same for every system: [`ScalePlan::load`] first, then
-    /// [`ScalePlan::next_txn`] once per txn.
-    pub fn plan(&self) -> ScalePlan {
-        ScalePlan {
-            params: self.clone(),
-            class: (0..self.n).map(|id| (data::mix(u64::from(id)) % 3) as u8).collect(),
-            txn: 0,
-            vectors: Self::DIMS
-                .iter()
-                .enumerate()
-                .map(|(c, &d)| data::produced(c as u32, d).collect())
-                .collect(),
+    /// Runs W6 on one system: the load (not measured), then the churn, measured, with the
+    /// per-txn times as `txn_ms`. `write(entries)` is one write txn that stores each
+    /// `(key, value)` and commits; `begin_reader()` begins the read txn held across txns
+    /// (dropping it ends it). Keys and sizes are the same for every system.
+    pub fn run<R>(
+        &self,
+        mut write: impl FnMut(&[(u32, &[u8])]),
+        mut begin_reader: impl FnMut() -> R,
+    ) -> Measurement {
+        // One precomputed vector per size: producing values is W1's subject, not W6's.
+        let vectors: Vec<Vec<u8>> = (0..)
+            .zip(Self::DIMS)
+            .map(|(seed, dims)| {
+                bytemuck::cast_slice(&data::produced(seed, dims).collect::<Vec<f32>>()).to_vec()
+            })
+            .collect();
+        let entries = |writes: Vec<(u32, u8)>| -> Vec<(u32, &[u8])> {
+            writes.into_iter().map(|(id, c)| (id, vectors[c as usize].as_slice())).collect()
+        };
+        let mut schedule = ScaleSchedule::new(self);
+        for batch in schedule.load() {
+            write(&entries(batch));
         }
+        let txns: Vec<Vec<(u32, &[u8])>> = (0..self.txns).map(|_| entries(schedule.next_txn())).collect();
+        let mut latencies = Vec::with_capacity(txns.len());
+        let ((), mut m) = measure(|| {
+            let mut reader = None;
+            for (t, writes) in (0..).zip(&txns) {
+                if self.reader_closes_before(t) {
+                    reader = None;
+                }
+                if self.reader_opens_before(t) {
+                    reader = Some(begin_reader());
+                }
+                let started = std::time::Instant::now();
+                write(writes);
+                latencies.push(started.elapsed().as_secs_f64() * 1e3);
+            }
+            drop(reader);
+        });
+        m.extra.push(("txn_ms".into(), latencies));
+        m
     }
 }
 
-/// The deterministic write sequence of W6: which key gets which size in which txn, and the
-/// vectors to store. The values are three precomputed vectors (producing them is W1's
-/// subject, not W6's) with the key and the txn stamped into the first two elements.
-pub struct ScalePlan {
-    params: ScaleParams,
-    /// Current size class of every id.
+/// W6's deterministic write sequence: which key gets which size class in which txn.
+struct ScaleSchedule {
+    n: u32,
+    per_txn: usize,
+    /// Current size class (index into [`ScaleParams::DIMS`]) of every id.
     class: Vec<u8>,
     txn: u32,
-    vectors: Vec<Vec<f32>>,
 }
 
-impl ScalePlan {
-    /// The value of `id` at size `class` written by txn `txn` (0: the initial load).
-    pub fn value(&mut self, id: u32, class: u8, txn: u32) -> &[u8] {
-        let v = &mut self.vectors[class as usize];
-        v[0] = id as f32;
-        v[1] = txn as f32;
-        bytemuck::cast_slice(v)
+impl ScaleSchedule {
+    fn new(p: &ScaleParams) -> ScaleSchedule {
+        let class = (0..p.n).map(|id| (data::mix(u64::from(id)) % 3) as u8).collect();
+        ScaleSchedule { n: p.n, per_txn: p.per_txn(), class, txn: 0 }
     }
 
     /// The initial load: every id with its first size, in batches of
     /// [`ScaleParams::LOAD_BATCH`].
-    pub fn load_batches(&self) -> Vec<Vec<(u32, u8)>> {
-        let all: Vec<(u32, u8)> = (0..self.params.n).map(|id| (id, self.class[id as usize])).collect();
+    fn load(&self) -> Vec<Vec<(u32, u8)>> {
+        let all: Vec<(u32, u8)> = (0..self.n).zip(self.class.iter().copied()).collect();
         all.chunks(ScaleParams::LOAD_BATCH as usize).map(<[_]>::to_vec).collect()
     }
 
     /// The next txn's replacements: distinct random ids, each with a size class other than
-    /// its current one. Returns the txn number (1-based) and the writes.
-    pub fn next_txn(&mut self) -> (u32, Vec<(u32, u8)>) {
+    /// its current one.
+    fn next_txn(&mut self) -> Vec<(u32, u8)> {
         self.txn += 1;
-        let (n, want, seed) = (self.params.n, self.params.per_txn(), 6000 + u64::from(self.txn));
-        let mut taken = std::collections::HashSet::with_capacity(want);
-        let mut writes = Vec::with_capacity(want);
+        let seed = 6000 + u64::from(self.txn);
+        let mut taken = std::collections::HashSet::with_capacity(self.per_txn);
+        let mut writes = Vec::with_capacity(self.per_txn);
         let mut i = 0u64;
-        while writes.len() < want {
+        while writes.len() < self.per_txn {
             let r = data::mix(seed << 40 ^ i);
             i += 1;
-            let id = (r % u64::from(n)) as u32;
+            let id = (r % u64::from(self.n)) as u32;
             if taken.insert(id) {
                 let class = &mut self.class[id as usize];
                 *class = (*class + 1 + (r >> 32 & 1) as u8) % 3;
                 writes.push((id, *class));
             }
         }
-        (self.txn, writes)
+        writes
     }
 }
 

@@ -153,47 +153,24 @@ pub fn w2(p: &ChurnParams) -> Measurement {
     m
 }
 
-/// W6: the same load and churn as the LMDB systems, a read txn held across the same txns;
-/// the file size (redb has no page count or free list to report).
+/// W6 (`ScaleParams::run`), plus the file size (redb has no page count or free list to
+/// report).
 pub fn w6(p: &ScaleParams) -> Measurement {
     let dir = tempfile::tempdir().unwrap();
     let db = create(dir.path());
-    let mut plan = p.plan();
-    for batch in plan.load_batches() {
-        let wtx = begin(&db);
-        {
-            let mut table = wtx.open_table(TABLE).unwrap();
-            for (id, class) in batch {
-                table.insert(id, plan.value(id, class, 0)).unwrap();
-            }
-        }
-        wtx.commit().unwrap();
-    }
-    let txns: Vec<_> = (0..p.txns).map(|_| plan.next_txn()).collect();
-    let mut latencies = Vec::with_capacity(txns.len());
-    let ((), mut m) = measure(|| {
-        let mut reader = None;
-        for (t, (txn, writes)) in (0..).zip(txns) {
-            if p.reader_closes_before(t) {
-                reader = None;
-            }
-            if p.reader_opens_before(t) {
-                reader = Some(db.begin_read().unwrap());
-            }
-            let started = std::time::Instant::now();
+    let mut m = p.run(
+        |entries| {
             let wtx = begin(&db);
             {
                 let mut table = wtx.open_table(TABLE).unwrap();
-                for (id, class) in writes {
-                    table.insert(id, plan.value(id, class, txn)).unwrap();
+                for &(id, value) in entries {
+                    table.insert(id, value).unwrap();
                 }
             }
             wtx.commit().unwrap();
-            latencies.push(started.elapsed().as_secs_f64() * 1e3);
-        }
-        drop(reader);
-    });
-    m.extra.push(("txn_ms".into(), latencies));
+        },
+        || db.begin_read().unwrap(),
+    );
     m.extra.push(("file_bytes".into(), vec![file_size(dir.path())]));
     m
 }
