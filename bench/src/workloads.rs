@@ -5,7 +5,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::harness::{
-    interleave, interleave_runs, median_of, run_child, run_program, wall_ratio, Measurement, Stats,
+    callgrind_inside, callgrind_self_cost, interleave, interleave_runs, median_of, run_child, run_program,
+    wall_ratio, Measurement, Stats,
 };
 use crate::params::{ChurnParams, Pattern, ReadParams, ScaleParams, WriteParams};
 use crate::plot::{self, Axes, Series};
@@ -566,6 +567,7 @@ pub fn w6(config: &Config, plots: &Path, p: &ScaleParams, without: &Without) -> 
         }
         writeln!(md, "{row}").unwrap();
     }
+    w6_page_alloc(&mut md, p, without)?;
     for (series, what, file) in [(&p50, "p50", "w6_churn_p50.svg"), (&p99, "p99", "w6_churn_p99.svg")] {
         plot::lines(
             &plots.join(file),
@@ -581,4 +583,67 @@ pub fn w6(config: &Config, plots: &Path, p: &ScaleParams, without: &Without) -> 
         writeln!(md, "\n![W6 {what}](plots/{file})").unwrap();
     }
     Ok(Section { markdown: md, goals: Vec::new() })
+}
+
+/// Txns of W6 counted with callgrind (two reader cycles at the default schedule).
+const W6_CALLGRIND_TXNS: u32 = 100;
+
+/// W6's instructions in LMDB's page allocation per churn txn: deterministic where wall time
+/// is not, and the part patch C changes. Each LMDB system's child runs under callgrind,
+/// counting inside `mdb_page_alloc` only, with the first txns and with none (the load alone);
+/// the difference is divided by the txns. "All" includes what it calls (the zeroing of a
+/// new overflow run, which patch 0002 cuts, free-list loading); "own code" is mostly its
+/// search of the free list for a run of pages.
+fn w6_page_alloc(md: &mut String, p: &ScaleParams, without: &Without) -> Result<(), String> {
+    let txns = W6_CALLGRIND_TXNS.min(p.txns);
+    writeln!(
+        md,
+        "\nInstructions in page allocation per txn of the first {txns} (callgrind, inside \
+         `mdb_page_alloc`; the load's subtracted; deterministic, one run each). \"All\" includes what \
+         it calls (zeroing new overflow pages, loading free-list records); \"own code\" is mostly its \
+         search for a run of contiguous free pages.\n"
+    )
+    .unwrap();
+    if std::process::Command::new("valgrind").arg("--version").output().is_err() {
+        writeln!(md, "Skipped: valgrind is not installed.").unwrap();
+        return Ok(());
+    }
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let systems = [
+        ("hedge".to_string(), exe.as_path(), "hedge"),
+        (format!("hedge without {}", without.label), without.bin.as_path(), "hedge"),
+        ("heed 0.23.1".to_string(), exe.as_path(), "heed"),
+    ];
+    writeln!(
+        md,
+        "| system | all, per txn | own code, per txn | own code, per replaced vector | own code / hedge's |\n\
+         |---|---:|---:|---:|---:|"
+    )
+    .unwrap();
+    let mut hedge = f64::NAN;
+    for (name, bin, variant) in systems {
+        let count = |txns: u32| -> Result<(f64, f64), String> {
+            eprintln!("  W6: {name}, {txns} txns under callgrind");
+            let params = ScaleParams { txns, ..p.clone() }.to_args();
+            let mut child = vec!["child", "w6", variant];
+            child.extend(params.iter().map(String::as_str));
+            let (all, out_file) = callgrind_inside(bin, "*mdb_page_alloc*", &child)?;
+            Ok((all as f64, callgrind_self_cost(out_file.path(), "mdb_page_alloc")? as f64))
+        };
+        let ((all, own), (load_all, load_own)) = (count(txns)?, count(0)?);
+        let (all, own) = ((all - load_all) / f64::from(txns), (own - load_own) / f64::from(txns));
+        if hedge.is_nan() {
+            hedge = own;
+        }
+        writeln!(
+            md,
+            "| {name} | {:.3} M | {:.3} M | {:.0} | {:.3} |",
+            all / 1e6,
+            own / 1e6,
+            own / p.per_txn() as f64,
+            own / hedge
+        )
+        .unwrap();
+    }
+    Ok(())
 }
