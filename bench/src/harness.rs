@@ -185,11 +185,22 @@ pub fn median_of(runs: &[Measurement], field: impl Fn(&Measurement) -> f64) -> f
 /// `callgrind_annotate`; deleted when dropped).
 pub fn callgrind_measured_loop(args: &[&str]) -> Result<(u64, tempfile::NamedTempFile), String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    callgrind_inside(&exe, "*measured_loop*", args)
+}
+
+/// Runs `exe args` under callgrind, counting only inside functions whose names match
+/// `functions` (callgrind's `--toggle-collect` pattern), and returns the instructions counted
+/// and the callgrind output file (deleted when dropped).
+pub fn callgrind_inside(
+    exe: &Path,
+    functions: &str,
+    args: &[&str],
+) -> Result<(u64, tempfile::NamedTempFile), String> {
     let out_file = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
     let run = Command::new("valgrind")
-        .args(["--tool=callgrind", "--toggle-collect=*measured_loop*"])
+        .args(["--tool=callgrind", &format!("--toggle-collect={functions}")])
         .arg(format!("--callgrind-out-file={}", out_file.path().display()))
-        .arg(&exe)
+        .arg(exe)
         .args(args)
         .output()
         .map_err(|e| format!("cannot run valgrind (apt-get install valgrind): {e}"))?;
@@ -203,4 +214,26 @@ pub fn callgrind_measured_loop(args: &[&str]) -> Result<(u64, tempfile::NamedTem
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
         .ok_or("no totals in the callgrind output")?;
     Ok((total, out_file))
+}
+
+/// `callgrind_annotate`'s table of a callgrind output file: every function with its own
+/// (self) cost, most expensive first.
+pub fn callgrind_annotate(out_file: &Path) -> Result<String, String> {
+    let annotate = Command::new("callgrind_annotate")
+        .arg("--threshold=100")
+        .arg(out_file)
+        .output()
+        .map_err(|e| format!("cannot run callgrind_annotate: {e}"))?;
+    Ok(String::from_utf8_lossy(&annotate.stdout).into_owned())
+}
+
+/// The instructions callgrind counted in the own code of the first function whose name
+/// contains `name` (its self cost, from `callgrind_annotate`; 0 if it never ran).
+pub fn callgrind_self_cost(out_file: &Path, name: &str) -> Result<u64, String> {
+    let text = callgrind_annotate(out_file)?;
+    let Some(line) = text.lines().find(|l| l.contains(name) && !l.contains("PROGRAM TOTALS")) else {
+        return Ok(0);
+    };
+    let count = line.split_whitespace().next().unwrap_or("").replace(',', "");
+    count.parse().map_err(|e| format!("callgrind_annotate line {line:?}: {e}"))
 }

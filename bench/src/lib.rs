@@ -1,12 +1,14 @@
-//! hedge's side-by-side benchmarks (protocol: bench/README.md): workloads W1–W5 over hedge
-//! (patched LMDB), hedge's pristine build where meaningful, heed 0.23.1 (lmdb-master-sys
-//! 0.2.6) and redb 4.x, each run in a fresh child process, interleaved, summarised as
-//! median ratios with min–max, written to `bench/REPORT.md` with one SVG plot per workload.
+//! hedge's side-by-side benchmarks (protocol: bench/README.md): workloads W1–W6 over hedge
+//! (patched LMDB), hedge's pristine build or a build without one patch where meaningful,
+//! heed 0.23.1 (lmdb-master-sys 0.2.6), redb 4.x and, in W6, libmdbx, each run in a fresh
+//! child process, interleaved, summarised as median ratios with min–max, written to
+//! `bench/REPORT.md` with one SVG plot per workload.
 //! Not published; run with `cargo run --release -p hedge-bench --bin bench`.
 
 pub mod data;
 pub mod harness;
 pub mod lmdb;
+pub mod mdbx;
 pub mod params;
 pub mod plot;
 pub mod raw;
@@ -15,7 +17,7 @@ pub mod report;
 pub mod workloads;
 
 use harness::{report_child, Measurement};
-use params::{ChurnParams, ReadParams, WriteParams};
+use params::{ChurnParams, ReadParams, ScaleParams, WriteParams};
 
 /// Runs one child measurement: `child <workload> <variant> <params...>`.
 pub fn child(args: &[String]) -> Result<(), String> {
@@ -45,6 +47,16 @@ pub fn child(args: &[String]) -> Result<(), String> {
                 "heed" => lmdb::heed_sys::w2(&p),
                 "redb" => redb_sys::w2(&p),
                 other => return Err(format!("unknown W2 variant {other}")),
+            }
+        }
+        "w6" => {
+            let p = ScaleParams::from_args(rest);
+            match variant {
+                "hedge" => lmdb::w6_hedge(&p),
+                "heed" => lmdb::w6_heed(&p),
+                "redb" => redb_sys::w6(&p),
+                "mdbx" => mdbx::w6(&p),
+                other => return Err(format!("unknown W6 variant {other}")),
             }
         }
         "w3" | "w4" => {

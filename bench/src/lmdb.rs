@@ -5,7 +5,7 @@
 
 use crate::data;
 use crate::harness::{measure, Measurement};
-use crate::params::{on_workers, pool, read_pass, ChurnParams, ReadParams, WriteParams};
+use crate::params::{on_workers, pool, read_pass, ChurnParams, ReadParams, ScaleParams, WriteParams};
 
 macro_rules! lmdb_system {
     ($module:ident, $lib:ident, $reserve:path) => {
@@ -178,8 +178,50 @@ macro_rules! lmdb_system {
                 m.extra.push(("file_bytes".into(), vec![size as f64]));
                 m
             }
+
+            /// W6 (`ScaleParams::run`), plus the file size and last page. Returns the
+            /// environment and its directory too, for the free list.
+            pub fn w6(p: &ScaleParams) -> (Measurement, Env<WithoutTls>, tempfile::TempDir) {
+                let dir = tempfile::tempdir().unwrap();
+                let (env, db) = open(dir.path(), p.map_size(), false);
+                let mut m = p.run(
+                    |entries| {
+                        let mut wtxn = env.write_txn().unwrap();
+                        for &(id, value) in entries {
+                            db.put(&mut wtxn, &id, value).unwrap();
+                        }
+                        wtxn.commit().unwrap();
+                    },
+                    || env.read_txn().unwrap(),
+                );
+                let size = std::fs::metadata(dir.path().join("data.mdb")).map(|m| m.len()).unwrap_or(0);
+                m.extra.push(("file_bytes".into(), vec![size as f64]));
+                m.extra.push(("last_page".into(), vec![env.info().last_page_number as f64]));
+                (m, env, dir)
+            }
         }
     };
+}
+
+/// W6 on hedge; the free list through `Env::free_list`.
+pub fn w6_hedge(p: &ScaleParams) -> Measurement {
+    let (mut m, env, _dir) = hedge_sys::w6(p);
+    let rtxn = env.read_txn().unwrap();
+    let (records, _) = env.free_list(&rtxn).unwrap();
+    m.extra.push(("free_pages".into(), vec![records.iter().map(|r| r.pages as f64).sum()]));
+    m.extra.push(("free_records".into(), vec![records.len() as f64]));
+    m
+}
+
+/// W6 on heed 0.23.1, which does not expose the free list: once its environment is closed,
+/// the file is opened again through lmdb-master-sys and the free DB read raw.
+pub fn w6_heed(p: &ScaleParams) -> Measurement {
+    let (mut m, env, dir) = heed_sys::w6(p);
+    env.prepare_for_closing().wait();
+    let (pages, records) = crate::raw::free_list_heed(dir.path());
+    m.extra.push(("free_pages".into(), vec![pages as f64]));
+    m.extra.push(("free_records".into(), vec![records as f64]));
+    m
 }
 
 lmdb_system!(hedge_sys, hedge, super::w1_reserve_hedge);

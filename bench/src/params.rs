@@ -1,6 +1,7 @@
 //! Parameters of one child run, passed on its command line.
 
 use crate::data;
+use crate::harness::{measure, Measurement};
 
 /// How a read pass walks the touched entries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -169,6 +170,144 @@ impl ChurnParams {
 
     pub fn map_size(&self) -> usize {
         (self.n as usize * 16384 * 4 + (512 << 20)).div_ceil(4096) * 4096
+    }
+}
+
+/// W6, churn at scale: `n` vectors of 1-, 2- and 4-page sizes (768/1536/3072 dims with 4 KiB
+/// pages), then `txns` write txns each replacing `percent` % of them (distinct random keys)
+/// with a vector of another size, while a read txn opened before every `hold_every`-th txn
+/// stays open for `hold_for` txns (pages freed meanwhile pile up, then become reusable).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScaleParams {
+    pub n: u32,
+    pub txns: u32,
+    pub percent: u32,
+    pub hold_every: u32,
+    pub hold_for: u32,
+}
+
+impl ScaleParams {
+    /// The three vector sizes, by size class.
+    pub const DIMS: [usize; 3] = [768, 1536, 3072];
+    /// Vectors per txn of the (unmeasured) initial load.
+    pub const LOAD_BATCH: u32 = 10_000;
+
+    pub fn from_args(args: &[String]) -> ScaleParams {
+        let num = |i: usize| args[i].parse::<u32>().expect("numeric argument");
+        ScaleParams { n: num(0), txns: num(1), percent: num(2), hold_every: num(3), hold_for: num(4) }
+    }
+
+    pub fn to_args(&self) -> Vec<String> {
+        [self.n, self.txns, self.percent, self.hold_every, self.hold_for].iter().map(u32::to_string).collect()
+    }
+
+    /// Vectors replaced per txn.
+    pub fn per_txn(&self) -> usize {
+        (self.n as usize * self.percent as usize / 100).max(1)
+    }
+
+    /// Whether the held read txn is begun right before txn `t` (0-based).
+    pub fn reader_opens_before(&self, t: u32) -> bool {
+        t.is_multiple_of(self.hold_every)
+    }
+
+    /// Whether the held read txn is ended right before txn `t` (0-based).
+    pub fn reader_closes_before(&self, t: u32) -> bool {
+        t % self.hold_every == self.hold_for
+    }
+
+    pub fn map_size(&self) -> usize {
+        // About 7× the data (9.5 KB a vector on average) and 1 GiB: the pages a held reader
+        // pins and the free list fit many times over; an LMDB map is sparse, room costs nothing.
+        (self.n as usize * 16384 * 4 + (1 << 30)).div_ceil(4096) * 4096
+    }
+
+    /// Runs W6 on one system: the load (not measured), then the churn, measured, with the
+    /// per-txn times as `txn_ms`. `write(entries)` is one write txn that stores each
+    /// `(key, value)` and commits; `begin_reader()` begins the read txn held across txns
+    /// (dropping it ends it). Keys and sizes are the same for every system.
+    pub fn run<R>(
+        &self,
+        mut write: impl FnMut(&[(u32, &[u8])]),
+        mut begin_reader: impl FnMut() -> R,
+    ) -> Measurement {
+        // One precomputed vector per size: producing values is W1's subject, not W6's.
+        let vectors: Vec<Vec<u8>> = (0..)
+            .zip(Self::DIMS)
+            .map(|(seed, dims)| {
+                bytemuck::cast_slice(&data::produced(seed, dims).collect::<Vec<f32>>()).to_vec()
+            })
+            .collect();
+        let entries = |writes: Vec<(u32, u8)>| -> Vec<(u32, &[u8])> {
+            writes.into_iter().map(|(id, c)| (id, vectors[c as usize].as_slice())).collect()
+        };
+        let mut schedule = ScaleSchedule::new(self);
+        for batch in schedule.load() {
+            write(&entries(batch));
+        }
+        let txns: Vec<Vec<(u32, &[u8])>> = (0..self.txns).map(|_| entries(schedule.next_txn())).collect();
+        let mut latencies = Vec::with_capacity(txns.len());
+        let ((), mut m) = measure(|| {
+            let mut reader = None;
+            for (t, writes) in (0..).zip(&txns) {
+                if self.reader_closes_before(t) {
+                    reader = None;
+                }
+                if self.reader_opens_before(t) {
+                    reader = Some(begin_reader());
+                }
+                let started = std::time::Instant::now();
+                write(writes);
+                latencies.push(started.elapsed().as_secs_f64() * 1e3);
+            }
+            drop(reader);
+        });
+        m.extra.push(("txn_ms".into(), latencies));
+        m
+    }
+}
+
+/// W6's deterministic write sequence: which key gets which size class in which txn.
+struct ScaleSchedule {
+    n: u32,
+    per_txn: usize,
+    /// Current size class (index into [`ScaleParams::DIMS`]) of every id.
+    class: Vec<u8>,
+    txn: u32,
+}
+
+impl ScaleSchedule {
+    fn new(p: &ScaleParams) -> ScaleSchedule {
+        let class = (0..p.n).map(|id| (data::mix(u64::from(id)) % 3) as u8).collect();
+        ScaleSchedule { n: p.n, per_txn: p.per_txn(), class, txn: 0 }
+    }
+
+    /// The initial load: every id with its first size, in batches of
+    /// [`ScaleParams::LOAD_BATCH`].
+    fn load(&self) -> Vec<Vec<(u32, u8)>> {
+        let all: Vec<(u32, u8)> = (0..self.n).zip(self.class.iter().copied()).collect();
+        all.chunks(ScaleParams::LOAD_BATCH as usize).map(<[_]>::to_vec).collect()
+    }
+
+    /// The next txn's replacements: distinct random ids, each with a size class other than
+    /// its current one.
+    fn next_txn(&mut self) -> Vec<(u32, u8)> {
+        self.txn += 1;
+        let seed = 6000 + u64::from(self.txn);
+        let mut taken = std::collections::HashSet::with_capacity(self.per_txn);
+        let mut writes = Vec::with_capacity(self.per_txn);
+        let mut i = 0u64;
+        while writes.len() < self.per_txn {
+            let r = data::mix(seed << 40 ^ i);
+            i += 1;
+            let id = (r % u64::from(self.n)) as u32;
+            if taken.insert(id) {
+                let class = &mut self.class[id as usize];
+                *class = (*class + 1 + (r >> 32 & 1) as u8) % 3;
+                writes.push((id, *class));
+            }
+        }
+        writes
     }
 }
 

@@ -1,6 +1,7 @@
 //! W1 through the raw bindings: the same reserved writes against hedge's patched LMDB and
 //! the same source without the patches (`hedge_lmdb_sys::pristine`), to isolate patch B.
-//! The producer writes straight into the reserved page.
+//! The producer writes straight into the reserved page. And the free list of an environment
+//! written by heed, read raw (heed has no API for it).
 
 use crate::data;
 use crate::harness::{measure, Measurement};
@@ -56,3 +57,35 @@ macro_rules! raw_bulk {
 
 raw_bulk!(w1_patched, hedge_lmdb_sys);
 raw_bulk!(w1_pristine, hedge_lmdb_sys::pristine);
+
+/// The free list of the closed environment in `dir`, read through lmdb-master-sys (heed's
+/// LMDB): its pages and records (one per txn that freed pages).
+pub fn free_list_heed(dir: &std::path::Path) -> (u64, u64) {
+    use lmdb_master_sys as ffi;
+    const FREE_DBI: ffi::MDB_dbi = 0;
+    let path = std::ffi::CString::new(dir.to_str().unwrap()).unwrap();
+    let check = |rc: i32| assert_eq!(rc, 0, "LMDB error {rc}");
+    let (mut pages, mut records) = (0, 0);
+    // SAFETY: raw LMDB calls on handles created here, in order; a read-only env of a file no
+    // one else has open; each record's data is a page list that starts with its length.
+    unsafe {
+        let mut env = std::ptr::null_mut();
+        check(ffi::mdb_env_create(&mut env));
+        check(ffi::mdb_env_open(env, path.as_ptr(), ffi::MDB_RDONLY, 0o644));
+        let mut txn = std::ptr::null_mut();
+        check(ffi::mdb_txn_begin(env, std::ptr::null_mut(), ffi::MDB_RDONLY, &mut txn));
+        let mut cursor = std::ptr::null_mut();
+        check(ffi::mdb_cursor_open(txn, FREE_DBI, &mut cursor));
+        let mut key = ffi::MDB_val { mv_size: 0, mv_data: std::ptr::null_mut() };
+        let mut data = ffi::MDB_val { mv_size: 0, mv_data: std::ptr::null_mut() };
+        while ffi::mdb_cursor_get(cursor, &mut key, &mut data, ffi::MDB_NEXT) == 0 {
+            assert!(data.mv_size >= 8, "a free-list record shorter than its length");
+            pages += (data.mv_data as *const u64).read_unaligned();
+            records += 1;
+        }
+        ffi::mdb_cursor_close(cursor);
+        ffi::mdb_txn_abort(txn);
+        ffi::mdb_env_close(env);
+    }
+    (pages, records)
+}

@@ -5,7 +5,7 @@ use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinitio
 
 use crate::data;
 use crate::harness::{measure, Measurement};
-use crate::params::{on_workers, pool, read_pass, ChurnParams, ReadParams, WriteParams};
+use crate::params::{on_workers, pool, read_pass, ChurnParams, ReadParams, ScaleParams, WriteParams};
 
 const TABLE: TableDefinition<u32, &[u8]> = TableDefinition::new("bench");
 
@@ -149,6 +149,28 @@ pub fn w2(p: &ChurnParams) -> Measurement {
         }
     });
     m.extra.push(("txn_ms".into(), latencies));
+    m.extra.push(("file_bytes".into(), vec![file_size(dir.path())]));
+    m
+}
+
+/// W6 (`ScaleParams::run`), plus the file size (redb has no page count or free list to
+/// report).
+pub fn w6(p: &ScaleParams) -> Measurement {
+    let dir = tempfile::tempdir().unwrap();
+    let db = create(dir.path());
+    let mut m = p.run(
+        |entries| {
+            let wtx = begin(&db);
+            {
+                let mut table = wtx.open_table(TABLE).unwrap();
+                for &(id, value) in entries {
+                    table.insert(id, value).unwrap();
+                }
+            }
+            wtx.commit().unwrap();
+        },
+        || db.begin_read().unwrap(),
+    );
     m.extra.push(("file_bytes".into(), vec![file_size(dir.path())]));
     m
 }

@@ -1,4 +1,4 @@
-//! `REPORT.md` has sections written by different binaries: `bench` writes W1–W5, `downstream`
+//! `REPORT.md` has sections written by different binaries: `bench` writes W1–W6, `downstream`
 //! the hannoy comparison. Each replaces its own `## ` section and keeps the others.
 
 /// The `## {title}` section of `text` (heading included, up to the next `## ` heading).

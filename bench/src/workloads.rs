@@ -2,10 +2,13 @@
 //! the report section (markdown and a plot).
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::harness::{interleave, median_of, wall_ratio, Measurement, Stats};
-use crate::params::{ChurnParams, Pattern, ReadParams, WriteParams};
+use crate::harness::{
+    callgrind_inside, callgrind_self_cost, interleave, interleave_runs, median_of, run_child, run_program,
+    wall_ratio, Measurement, Stats,
+};
+use crate::params::{ChurnParams, Pattern, ReadParams, ScaleParams, WriteParams};
 use crate::plot::{self, Axes, Series};
 
 /// A finished section of the report.
@@ -28,6 +31,13 @@ fn ms(seconds: f64) -> String {
     } else {
         format!("{:.1} ms", seconds * 1e3)
     }
+}
+
+/// The nearest-rank `q` quantile of `values` (NaN when empty).
+fn quantile(values: &[f64], q: f64) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    v.get(((v.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(f64::NAN)
 }
 
 fn args(workload: &str, variant: &str, params: Vec<String>) -> Vec<String> {
@@ -175,12 +185,8 @@ pub fn w2(config: &Config, plots: &Path) -> Result<Section, String> {
     for (i, name) in variants.iter().enumerate() {
         let pct = |q: f64, tail: bool| {
             median_of(&runs[i], |m| {
-                let mut v = m.extra("txn_ms").unwrap_or(&[]).to_vec();
-                if tail {
-                    v = v.split_off(v.len() * 9 / 10);
-                }
-                v.sort_by(f64::total_cmp);
-                v.get(((v.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(f64::NAN)
+                let v = m.extra("txn_ms").unwrap_or(&[]);
+                quantile(if tail { &v[v.len() * 9 / 10..] } else { v }, q)
             })
         };
         let size =
@@ -424,4 +430,220 @@ pub fn w4(config: &Config, plots: &Path) -> Result<Section, String> {
     )?;
     writeln!(md, "\n![W4](plots/w4_committed_gets.svg)").unwrap();
     Ok(Section { markdown: md, goals: Vec::new() })
+}
+
+// ---------------------------------------------------------------------------------------
+// W6 churn at scale
+
+/// A `bench` binary built with `HEDGE_LMDB_SKIP_PATCHES`: its W6 child is "hedge without"
+/// those patches.
+#[derive(Clone, Debug)]
+pub struct Without {
+    /// The knob's value, as given (`0007`).
+    pub label: String,
+    /// The patch files that binary left out (its `SKIPPED_PATCHES`).
+    pub skipped: Vec<String>,
+    pub bin: PathBuf,
+}
+
+/// W6's parameters at the default size (`--full` runs the same; `--w6-n` changes `n`).
+pub const W6_PARAMS: ScaleParams =
+    ScaleParams { n: 100_000, txns: 300, percent: 2, hold_every: 50, hold_for: 25 };
+
+/// A number every run reports once (file size, pages), median over the runs, with the
+/// range when the runs disagree.
+fn once(runs: &[Measurement], name: &str, show: impl Fn(f64) -> String) -> String {
+    let values: Vec<f64> = runs.iter().filter_map(|m| m.extra(name)?.first().copied()).collect();
+    if values.is_empty() {
+        return "n/a".into();
+    }
+    let s = Stats::of(values);
+    if s.min == s.max {
+        show(s.median)
+    } else {
+        format!("{} [{}–{}]", show(s.median), show(s.min), show(s.max))
+    }
+}
+
+pub fn w6(config: &Config, plots: &Path, p: &ScaleParams, without: &Without) -> Result<Section, String> {
+    let names = [
+        "hedge".to_string(),
+        format!("hedge without {}", without.label),
+        "heed 0.23.1".to_string(),
+        "redb 4.5.0".to_string(),
+        "libmdbx 0.9.0".to_string(),
+    ];
+    let variants: Vec<String> =
+        ["hedge", "without", "heed", "redb", "mdbx"].iter().map(|s| s.to_string()).collect();
+    let runs = interleave_runs("W6 churn at scale", &variants, config.rounds, |v| match v {
+        "without" => {
+            let child = [vec!["child".to_string()], args("w6", "hedge", p.to_args())].concat();
+            run_program(&without.bin, &child, &[])
+        }
+        _ => run_child(&args("w6", v, p.to_args())),
+    })?;
+    let deciles = 10;
+    let per_decile = (p.txns / deciles) as usize;
+    let mut md = String::new();
+    writeln!(
+        md,
+        "{} vectors of 768/1536/3072 f32 (1-, 2- and 4-page overflow values with 4 KiB pages), loaded in \
+         txns of {} (not measured); then {} write txns, each replacing {} % of them ({} distinct random \
+         keys, the same for every system) with a vector of another size. A read txn is begun before \
+         every {}th txn and ended {} txns later, so that the pages freed meanwhile pile up and then \
+         become reusable at once. No fsync: LMDB `NO_SYNC`, redb `Durability::None`, libmdbx \
+         `UtterlyNoSync` (page size 4096, its default reclamation settings). Per-txn time: wall clock \
+         from the write txn's begin to the end of its commit; total: the {} txns with the reader's begins \
+         and ends. \"hedge without {}\" is this `bench` built with `HEDGE_LMDB_SKIP_PATCHES={}` ({}). \
+         Medians of {} interleaved rounds; ratios per round, median [min–max]. Free pages at the end: \
+         hedge `Env::free_list`; heed read raw from the free DB through lmdb-master-sys after closing; \
+         libmdbx `Database::freelist` (its GC); redb has none to report.\n",
+        p.n,
+        ScaleParams::LOAD_BATCH,
+        p.txns,
+        p.percent,
+        p.per_txn(),
+        p.hold_every,
+        p.hold_for,
+        p.txns,
+        without.label,
+        without.label,
+        without.skipped.join(", "),
+        config.rounds
+    )
+    .unwrap();
+    writeln!(
+        md,
+        "| system | total | total / hedge | per txn p50 | per txn p99 | file size | last page | free pages (records) | CPU |"
+    )
+    .unwrap();
+    writeln!(md, "|---|---:|---|---:|---:|---:|---:|---:|---|").unwrap();
+    let latencies = |m: &Measurement| m.extra("txn_ms").unwrap_or(&[]).to_vec();
+    for (i, name) in names.iter().enumerate() {
+        let free = once(&runs[i], "free_pages", |v| format!("{v:.0}"));
+        let records = once(&runs[i], "free_records", |v| format!("{v:.0}"));
+        writeln!(
+            md,
+            "| {name} | {} | {} | {:.1} ms | {:.1} ms | {} | {} | {} | {} |",
+            ms(median_of(&runs[i], |m| m.wall)),
+            if i == 0 { "1".to_string() } else { wall_ratio(&runs[i], &runs[0]).ratio() },
+            median_of(&runs[i], |m| quantile(&latencies(m), 0.5)),
+            median_of(&runs[i], |m| quantile(&latencies(m), 0.99)),
+            once(&runs[i], "file_bytes", |v| format!("{v:.0} B ({:.0} MB)", v / 1e6)),
+            once(&runs[i], "last_page", |v| format!("{v:.0}")),
+            if records == "n/a" { free } else { format!("{free} ({records})") },
+            cpu(&runs[i])
+        )
+        .unwrap();
+    }
+    writeln!(
+        md,
+        "\nPer decile of the txn sequence ({per_decile} txns each): p50 / p99 in ms, each the median over \
+         the rounds of that run's decile (the p99 of {per_decile} txns is their slowest).\n"
+    )
+    .unwrap();
+    let mut header = String::from("| txns |");
+    let mut rule = String::from("|---|");
+    for name in &names {
+        header.push_str(&format!(" {name} |"));
+        rule.push_str("---:|");
+    }
+    writeln!(md, "{header}\n{rule}").unwrap();
+    let decile = |m: &Measurement, d: usize, q: f64| {
+        let lat = latencies(m);
+        quantile(lat.get(d * per_decile..((d + 1) * per_decile).min(lat.len())).unwrap_or(&[]), q)
+    };
+    let mut p50: Vec<Series> = names.iter().map(|n| Series { name: n.clone(), points: Vec::new() }).collect();
+    let mut p99: Vec<Series> = names.iter().map(|n| Series { name: n.clone(), points: Vec::new() }).collect();
+    for d in 0..deciles as usize {
+        let mut row = format!("| {}–{} |", d * per_decile + 1, (d + 1) * per_decile);
+        for i in 0..names.len() {
+            let (a, b) =
+                (median_of(&runs[i], |m| decile(m, d, 0.5)), median_of(&runs[i], |m| decile(m, d, 0.99)));
+            row.push_str(&format!(" {a:.1} / {b:.1} |"));
+            let x = ((d + 1) * per_decile) as f64;
+            p50[i].points.push((x, a));
+            p99[i].points.push((x, b));
+        }
+        writeln!(md, "{row}").unwrap();
+    }
+    w6_page_alloc(&mut md, p, without)?;
+    for (series, what, file) in [(&p50, "p50", "w6_churn_p50.svg"), (&p99, "p99", "w6_churn_p99.svg")] {
+        plot::lines(
+            &plots.join(file),
+            &Axes {
+                title: &format!("W6 churn at scale: per-txn {what} per decile (median of rounds)"),
+                x: "txn (end of decile)",
+                y: "ms",
+                log_x: false,
+                log_y: false,
+            },
+            series,
+        )?;
+        writeln!(md, "\n![W6 {what}](plots/{file})").unwrap();
+    }
+    Ok(Section { markdown: md, goals: Vec::new() })
+}
+
+/// Txns of W6 counted with callgrind (two reader cycles at the default schedule).
+const W6_CALLGRIND_TXNS: u32 = 100;
+
+/// W6's instructions in LMDB's page allocation per churn txn: deterministic where wall time
+/// is not, and the part patch C changes. Each LMDB system's child runs under callgrind,
+/// counting inside `mdb_page_alloc` only, with the first txns and with none (the load alone);
+/// the difference is divided by the txns. "All" includes what it calls (the zeroing of a
+/// new overflow run, which patch 0002 cuts, free-list loading); "own code" is mostly its
+/// search of the free list for a run of pages.
+fn w6_page_alloc(md: &mut String, p: &ScaleParams, without: &Without) -> Result<(), String> {
+    let txns = W6_CALLGRIND_TXNS.min(p.txns);
+    writeln!(
+        md,
+        "\nInstructions in page allocation per txn of the first {txns} (callgrind, inside \
+         `mdb_page_alloc`; the load's subtracted; deterministic, one run each). \"All\" includes what \
+         it calls (zeroing new overflow pages, loading free-list records); \"own code\" is mostly its \
+         search for a run of contiguous free pages.\n"
+    )
+    .unwrap();
+    if std::process::Command::new("valgrind").arg("--version").output().is_err() {
+        writeln!(md, "Skipped: valgrind is not installed.").unwrap();
+        return Ok(());
+    }
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let systems = [
+        ("hedge".to_string(), exe.as_path(), "hedge"),
+        (format!("hedge without {}", without.label), without.bin.as_path(), "hedge"),
+        ("heed 0.23.1".to_string(), exe.as_path(), "heed"),
+    ];
+    writeln!(
+        md,
+        "| system | all, per txn | own code, per txn | own code, per replaced vector | own code / hedge's |\n\
+         |---|---:|---:|---:|---:|"
+    )
+    .unwrap();
+    let mut hedge = f64::NAN;
+    for (name, bin, variant) in systems {
+        let count = |txns: u32| -> Result<(f64, f64), String> {
+            eprintln!("  W6: {name}, {txns} txns under callgrind");
+            let params = ScaleParams { txns, ..p.clone() }.to_args();
+            let mut child = vec!["child", "w6", variant];
+            child.extend(params.iter().map(String::as_str));
+            let (all, out_file) = callgrind_inside(bin, "*mdb_page_alloc*", &child)?;
+            Ok((all as f64, callgrind_self_cost(out_file.path(), "mdb_page_alloc")? as f64))
+        };
+        let ((all, own), (load_all, load_own)) = (count(txns)?, count(0)?);
+        let (all, own) = ((all - load_all) / f64::from(txns), (own - load_own) / f64::from(txns));
+        if hedge.is_nan() {
+            hedge = own;
+        }
+        writeln!(
+            md,
+            "| {name} | {:.3} M | {:.3} M | {:.0} | {:.3} |",
+            all / 1e6,
+            own / 1e6,
+            own / p.per_txn() as f64,
+            own / hedge
+        )
+        .unwrap();
+    }
+    Ok(())
 }

@@ -19,6 +19,9 @@ pub struct Variant {
 pub const PATCHED: Variant = Variant { name: "", prefix: "hedge_", patched: true };
 pub const PRISTINE: Variant = Variant { name: "pristine", prefix: "hedge_pristine_", patched: false };
 
+/// The knob that leaves patches of the series out of the patched library.
+pub const SKIP_PATCHES: &str = "HEDGE_LMDB_SKIP_PATCHES";
+
 #[derive(Debug)]
 pub struct Config {
     pub manifest_dir: PathBuf,
@@ -29,6 +32,10 @@ pub struct Config {
     pub unverified: bool,
     /// `LMDB_SRC_PREPATCHED`: the tree already contains the series.
     pub prepatched: bool,
+    /// `HEDGE_LMDB_SKIP_PATCHES`: patches of the series to leave out (numbers or file names,
+    /// comma-separated), to measure or bisect one patch's effect. Checked against the series
+    /// by `patch::skipped`.
+    pub skip_patches: Option<String>,
     pub variants: Vec<Variant>,
     /// Preprocessor definitions shared by every variant.
     pub defines: Vec<(String, Option<String>)>,
@@ -98,6 +105,7 @@ impl Config {
             src_dir: knob("LMDB_SRC_DIR").map(PathBuf::from),
             unverified: flag_knob("LMDB_SRC_UNVERIFIED"),
             prepatched: flag_knob("LMDB_SRC_PREPATCHED"),
+            skip_patches: knob(SKIP_PATCHES),
             variants,
             defines,
             asan: feature("asan"),

@@ -1,8 +1,9 @@
 //! Build script of hedge-lmdb-sys.
 //!
 //! config → locate and verify the pristine LMDB tree → copy it into `OUT_DIR` (once per
-//! variant) → apply `patches/series` to the patched copy → compile each copy under its own
-//! symbol prefix → bindings → metadata for dependents (`DEP_HEDGE_LMDB_*`).
+//! variant) → apply `patches/series` (less the patches `HEDGE_LMDB_SKIP_PATCHES` names) to
+//! the patched copy → compile each copy under its own symbol prefix → bindings → metadata
+//! for dependents (`DEP_HEDGE_LMDB_*`).
 //!
 //! Everything it reads is inside the crate (`vendor/`, `patches/`, `lmdb/`, `bindings/`) or
 //! named by `LMDB_SRC_DIR`; it runs no other program but the C compiler and needs no network.
@@ -45,12 +46,19 @@ fn run() -> Result<(), String> {
     let cfg = Config::from_env()?;
     let pin = Pin::parse(&read(&cfg.in_crate("vendor/lmdb.pin"))?)?;
     let sums = Checksums::parse(&read(&cfg.in_crate("vendor/SHA256SUMS"))?)?;
-    let series = load_series(&cfg.in_crate("patches"))?;
+    let mut series = load_series(&cfg.in_crate("patches"))?;
+    let skipped = skip_patches(&cfg, &mut series)?;
 
     if cfg.docs_only {
         // docs.rs: the committed bindings are the API; nothing to locate, verify or compile.
         bindings::write(&cfg, None, &cfg.variants)?;
-        return write_build_info(&cfg, &pin, "none: a documentation build (DOCS_RS), no C compiled", &series);
+        return write_build_info(
+            &cfg,
+            &pin,
+            "none: a documentation build (DOCS_RS), no C compiled",
+            &series,
+            &skipped,
+        );
     }
 
     let located = source::locate(&cfg, &pin)?;
@@ -76,7 +84,7 @@ fn run() -> Result<(), String> {
 
     let patched = built.iter().find(|b| b.variant.patched).ok_or("no patched variant configured")?;
     bindings::write(&cfg, Some(&patched.liblmdb.join("lmdb.h")), &cfg.variants)?;
-    write_build_info(&cfg, &pin, &located.described_as, &series)?;
+    write_build_info(&cfg, &pin, &located.described_as, &series, &skipped)?;
     export_metadata(&cfg, &built);
     Ok(())
 }
@@ -126,6 +134,33 @@ fn load_series(dir: &Path) -> Result<Vec<(String, patch::Patch)>, String> {
         .collect()
 }
 
+/// Takes the patches named by `HEDGE_LMDB_SKIP_PATCHES` out of `series` and returns their
+/// names; a build that leaves patches out says so on every build (`cargo:warning`), so that
+/// nobody ships one unknowingly.
+fn skip_patches(cfg: &Config, series: &mut Vec<(String, patch::Patch)>) -> Result<Vec<String>, String> {
+    let Some(list) = &cfg.skip_patches else { return Ok(Vec::new()) };
+    let names: Vec<String> = series.iter().map(|(n, _)| n.clone()).collect();
+    let skipped = patch::skipped(config::SKIP_PATCHES, list, &names)?;
+    if skipped.is_empty() {
+        return Ok(skipped);
+    }
+    if cfg.prepatched {
+        return Err(format!(
+            "{}={list:?} cannot leave patches out of a tree built as already patched (LMDB_SRC_PREPATCHED). \
+             Unset one of the two.",
+            config::SKIP_PATCHES
+        ));
+    }
+    series.retain(|(name, _)| !skipped.contains(name));
+    warn(&format!(
+        "{}: building LMDB WITHOUT {} of patches/series (not the library hedge ships): {}",
+        config::SKIP_PATCHES,
+        if skipped.len() == 1 { "this patch" } else { "these patches" },
+        skipped.join(", ")
+    ));
+    Ok(skipped)
+}
+
 /// Copies the regular files of a `liblmdb` directory (not its subdirectories, which in a
 /// checkout hold only build products) into a fresh directory.
 fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
@@ -148,8 +183,10 @@ fn write_build_info(
     pin: &Pin,
     source: &str,
     series: &[(String, patch::Patch)],
+    skipped: &[String],
 ) -> Result<(), String> {
     let names: Vec<String> = series.iter().map(|(n, _)| format!("{n:?}")).collect();
+    let skipped: Vec<String> = skipped.iter().map(|n| format!("{n:?}")).collect();
     let idl_logn = cfg
         .defines
         .iter()
@@ -159,6 +196,9 @@ fn write_build_info(
     let text = format!(
         "/// The patch files of `patches/series` applied to the patched library, in order.\n\
          pub const PATCH_SERIES: &[&str] = &[{}];\n\
+         /// The patch files of `patches/series` left out of this build by `HEDGE_LMDB_SKIP_PATCHES`\n\
+         /// (empty in a normal build).\n\
+         pub const SKIPPED_PATCHES: &[&str] = &[{}];\n\
          /// The upstream LMDB commit the library is built from (`vendor/lmdb.pin`).\n\
          pub const UPSTREAM_COMMIT: &str = {:?};\n\
          /// Where the source tree came from for this build.\n\
@@ -166,6 +206,7 @@ fn write_build_info(
          /// `MDB_IDL_LOGN` the libraries were compiled with (dirty list and page-list size).\n\
          pub const MDB_IDL_LOGN: u32 = {};\n",
         if cfg.prepatched { String::new() } else { names.join(", ") },
+        skipped.join(", "),
         pin.get("upstream_commit")?,
         source,
         idl_logn,

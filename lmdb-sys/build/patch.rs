@@ -20,6 +20,41 @@ pub fn parse_series(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The patches of `series` that `list` (the value of the knob `knob`: patch numbers such as
+/// `0007` or `7`, or file names with or without `.patch`, separated by commas) leaves out, in
+/// series order. A name that matches no patch, or more than one, is an error naming the knob
+/// and the series: a typo must not build the full series while claiming to leave one out.
+pub fn skipped(knob: &str, list: &str, series: &[String]) -> Result<Vec<String>, String> {
+    // The leading number of a file name (`0007-...` → 7), or of a name that is only digits.
+    let number = |s: &str| {
+        let digits = s.split('-').next().unwrap_or("");
+        digits.bytes().all(|b| b.is_ascii_digit()).then(|| digits.parse::<u64>().ok()).flatten()
+    };
+    let mut skip = vec![false; series.len()];
+    for wanted in list.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+        let matches: Vec<usize> = (0..series.len())
+            .filter(|&i| {
+                let name = &series[i];
+                wanted == name
+                    || name.strip_suffix(".patch") == Some(wanted)
+                    || (wanted.bytes().all(|b| b.is_ascii_digit()) && number(wanted) == number(name))
+            })
+            .collect();
+        match matches.as_slice() {
+            [i] => skip[*i] = true,
+            found => {
+                let what = if found.is_empty() { "matches no patch" } else { "matches more than one patch" };
+                return Err(format!(
+                    "{knob}={list:?}: `{wanted}` {what} of patches/series, which holds:\n  {}\n\
+                     Name patches by number (`0007`) or file name, separated by commas.",
+                    series.join("\n  ")
+                ));
+            }
+        }
+    }
+    Ok(series.iter().zip(skip).filter(|(_, s)| *s).map(|(n, _)| n.clone()).collect())
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Line {
     Context(String),
@@ -385,6 +420,41 @@ index 0000000..3333333
             parse_series("# A\n0001-a.patch\n\n0002-b.patch  # B\n"),
             vec!["0001-a.patch", "0002-b.patch"]
         );
+    }
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    const SERIES: [&str; 3] = ["0001-lmdb-a.patch", "0002-lmdb-b.patch", "0010-lmdb-c.patch"];
+
+    #[test]
+    fn skipped_patches_by_number_or_file_name_in_series_order() {
+        let series = names(&SERIES);
+        let skip = |list: &str| skipped("KNOB", list, &series).unwrap();
+        assert_eq!(skip(""), Vec::<String>::new());
+        assert_eq!(skip(" , "), Vec::<String>::new());
+        assert_eq!(skip("0002"), names(&["0002-lmdb-b.patch"]));
+        assert_eq!(skip("2"), names(&["0002-lmdb-b.patch"]));
+        assert_eq!(skip("0010-lmdb-c.patch, 0001"), names(&["0001-lmdb-a.patch", "0010-lmdb-c.patch"]));
+        assert_eq!(skip("0010-lmdb-c,10"), names(&["0010-lmdb-c.patch"]));
+    }
+
+    #[test]
+    fn a_skipped_name_outside_the_series_fails_naming_knob_and_series() {
+        let series = names(&SERIES);
+        for list in ["0007", "0001,0003-lmdb-b.patch", "lmdb-a", "0001-lmdb", "1-lmdb-a.patch"] {
+            let err = skipped("HEDGE_LMDB_SKIP_PATCHES", list, &series).unwrap_err();
+            assert!(err.starts_with(&format!("HEDGE_LMDB_SKIP_PATCHES={list:?}: `")), "{err}");
+            assert!(err.contains("matches no patch of patches/series"), "{err}");
+            assert!(
+                err.contains("\n  0001-lmdb-a.patch\n  0002-lmdb-b.patch\n  0010-lmdb-c.patch\n"),
+                "{err}"
+            );
+        }
+        let twice = names(&["0001-a.patch", "0001-b.patch"]);
+        let err = skipped("KNOB", "0001", &twice).unwrap_err();
+        assert!(err.contains("`0001` matches more than one patch"), "{err}");
     }
 
     #[test]

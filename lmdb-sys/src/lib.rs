@@ -51,7 +51,8 @@ mod patched {
 
 pub use patched::*;
 
-/// `true`: the crate root links the library built with `patches/series` applied.
+/// `true`: the crate root links the library built with `patches/series` applied (less
+/// [`SKIPPED_PATCHES`], which only a build with `HEDGE_LMDB_SKIP_PATCHES` set leaves out).
 pub const PATCHED: bool = true;
 
 /// Prefix of the C symbols of the library the crate root links to.

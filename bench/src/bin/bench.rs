@@ -1,31 +1,50 @@
-//! Runs workloads W1–W5 side by side and writes `bench/REPORT.md` with one plot per
-//! workload in `bench/plots/` (see bench/README.md).
+//! Runs workloads W1–W6 side by side and writes `bench/REPORT.md` with one plot per
+//! workload in `bench/plots/` (see bench/README.md). W6 runs with `--full` or `--only w6`.
 //!
 //! ```text
 //! cargo run --release -p hedge-bench --bin bench -- [--full] [--rounds R] [--only w1,w3] [--w3-n 1000000,...]
+//!     [--w6-n 100000] [--w6-without 0007] [--w6-without-bin PATH]
 //! ```
+//!
+//! W6's "hedge without patch C" runs in a second `bench` binary built with
+//! `HEDGE_LMDB_SKIP_PATCHES`: this one builds it with cargo (in its own target directory, next
+//! to this binary's) unless `--w6-without-bin` names one. `bench skipped-patches` prints what a
+//! binary's LMDB leaves out.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-use hedge_bench::workloads::{self, Config, Section};
+use hedge_bench::params::ScaleParams;
+use hedge_bench::workloads::{self, Config, Section, Without};
 
-const USAGE: &str = "usage: bench [--full] [--rounds R (default 5)] [--only w1,w2,w3,w4,w5] \
-                     [--w3-n N,N,...] [--out DIR (default: bench/)]";
+const USAGE: &str = "usage: bench [--full] [--rounds R (default 5)] [--only w1,w2,w3,w4,w5,w6] \
+                     [--w3-n N,N,...] [--w6-n N (default 100000)] [--w6-without PATCHES (default 0007)] \
+                     [--w6-without-bin PATH] \
+                     [--out DIR (default: bench/)]";
+
+const WORKLOADS: [&str; 6] = ["w1", "w2", "w3", "w4", "w5", "w6"];
 
 struct Options {
     config: Config,
     only: Vec<String>,
     w3_n: Option<Vec<u32>>,
+    /// W6's number of vectors.
+    w6_n: u32,
+    /// `HEDGE_LMDB_SKIP_PATCHES` of W6's "hedge without" binary: patch C.
+    w6_without: String,
+    w6_without_bin: Option<PathBuf>,
     out: PathBuf,
 }
 
 fn parse() -> Result<Options, String> {
     let mut o = Options {
         config: Config { rounds: 5, full: false },
-        only: vec!["w1".into(), "w2".into(), "w3".into(), "w4".into(), "w5".into()],
+        only: Vec::new(),
         w3_n: None,
+        w6_n: workloads::W6_PARAMS.n,
+        w6_without: "0007".into(),
+        w6_without_bin: None,
         out: PathBuf::from(env!("CARGO_MANIFEST_DIR")),
     };
     let mut it = std::env::args().skip(1);
@@ -50,15 +69,28 @@ fn parse() -> Result<Options, String> {
                 }
                 o.w3_n = Some(ns);
             }
+            "--w6-n" => {
+                o.w6_n = value()?.parse().map_err(|e| format!("--w6-n: {e}\n{USAGE}"))?;
+                if o.w6_n < 100 {
+                    return Err("--w6-n must be at least 100".into());
+                }
+            }
+            "--w6-without" => o.w6_without = value()?,
+            "--w6-without-bin" => o.w6_without_bin = Some(value()?.into()),
             "--out" => o.out = value()?.into(),
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
     }
     for w in &o.only {
-        if !["w1", "w2", "w3", "w4", "w5"].contains(&w.as_str()) {
+        if !WORKLOADS.contains(&w.as_str()) {
             return Err(format!("unknown workload {w}\n{USAGE}"));
         }
+    }
+    if o.only.is_empty() {
+        // W6 alone takes about as long as W1–W5 at default sizes: it runs with --full.
+        let all = if o.config.full { &WORKLOADS[..] } else { &WORKLOADS[..5] };
+        o.only = all.iter().map(|w| w.to_string()).collect();
     }
     Ok(o)
 }
@@ -71,6 +103,11 @@ fn command_line(program: &str, args: &[&str]) -> String {
         .filter(|o| o.status.success())
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_else(|| "unknown".into())
+}
+
+/// The commit of the checkout this binary was built from (not of the working directory).
+fn commit() -> String {
+    command_line("git", &["-C", env!("CARGO_MANIFEST_DIR"), "rev-parse", "--short", "HEAD"])
 }
 
 fn machine() -> String {
@@ -164,6 +201,55 @@ fn w5(plots: &std::path::Path) -> Result<Section, String> {
     })
 }
 
+/// W6's "hedge without" binary: the one given, or this `bench` built by cargo with
+/// `HEDGE_LMDB_SKIP_PATCHES` in its own target directory next to this binary's.
+fn without_binary(patches: &str, given: Option<&Path>) -> Result<Without, String> {
+    let bin = match given {
+        Some(bin) => bin.to_path_buf(),
+        None => {
+            let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+            let target =
+                exe.parent().and_then(Path::parent).ok_or("cannot tell this binary's target directory")?;
+            let dir = target.join(format!("w6-without-{}", patches.replace([',', '/', ' '], "_")));
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            eprintln!(
+                "  W6: HEDGE_LMDB_SKIP_PATCHES={patches} CARGO_TARGET_DIR={} cargo build --release -p hedge-bench --bin bench",
+                dir.display()
+            );
+            let status = Command::new(cargo)
+                .args(["build", "--release", "-q", "-p", "hedge-bench", "--bin", "bench"])
+                .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+                .env("HEDGE_LMDB_SKIP_PATCHES", patches)
+                .env("CARGO_TARGET_DIR", &dir)
+                .status()
+                .map_err(|e| format!("running cargo: {e}"))?;
+            if !status.success() {
+                return Err(format!(
+                    "building `bench` without patches {patches} for W6 failed (cargo's message is above). \
+                     While patch C (0007) is not in patches/series, leave out a patch that is, e.g. \
+                     `--w6-without 0003`; or build such a binary yourself and pass `--w6-without-bin PATH`."
+                ));
+            }
+            dir.join("release").join("bench")
+        }
+    };
+    let out = Command::new(&bin).arg("skipped-patches").output().map_err(|e| {
+        format!(
+            "W6 needs `bench` built with HEDGE_LMDB_SKIP_PATCHES={patches}; cannot run {}: {e}",
+            bin.display()
+        )
+    })?;
+    let skipped: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect();
+    if !out.status.success() || skipped.is_empty() {
+        return Err(format!(
+            "{} leaves no patch out: it is not a `bench` built with HEDGE_LMDB_SKIP_PATCHES={patches}",
+            bin.display()
+        ));
+    }
+    eprintln!("  W6: {} leaves out {}", bin.display(), skipped.join(", "));
+    Ok(Without { label: patches.to_string(), skipped, bin })
+}
+
 fn run(o: Options) -> Result<(), String> {
     let plots = o.out.join("plots");
     std::fs::create_dir_all(&plots).map_err(|e| format!("creating {}: {e}", plots.display()))?;
@@ -180,6 +266,20 @@ fn run(o: Options) -> Result<(), String> {
             ),
             "w4" => ("W4 gets on committed data", workloads::w4(&o.config, &plots)?),
             "w5" => ("W5 micro (callgrind)", w5(&plots)?),
+            "w6" => {
+                let without = without_binary(&o.w6_without, o.w6_without_bin.as_deref())?;
+                let p = ScaleParams { n: o.w6_n, ..workloads::W6_PARAMS };
+                let mut section = workloads::w6(&o.config, &plots, &p, &without)?;
+                // Kept by later runs that leave W6 out (see below): it says which run it is.
+                section.markdown = format!(
+                    "Measured by `bench -- {}` on {}, commit {}.\n\n{}",
+                    std::env::args().skip(1).collect::<Vec<_>>().join(" "),
+                    command_line("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
+                    commit(),
+                    section.markdown
+                );
+                ("W6 churn at scale", section)
+            }
             _ => unreachable!("checked in parse"),
         };
         sections.push(section);
@@ -194,13 +294,18 @@ fn run(o: Options) -> Result<(), String> {
     writeln!(md, "- Toolchain: {}; release profile", command_line("rustc", &["--version"])).unwrap();
     writeln!(
         md,
-        "- hedge: commit {} (LMDB upstream {} + {:?})",
-        command_line("git", &["rev-parse", "--short", "HEAD"]),
+        "- hedge: commit {} (LMDB upstream {} + {:?}{})",
+        commit(),
         &hedge_lmdb_sys::UPSTREAM_COMMIT[..12],
-        hedge_lmdb_sys::PATCH_SERIES
+        hedge_lmdb_sys::PATCH_SERIES,
+        if hedge_lmdb_sys::SKIPPED_PATCHES.is_empty() {
+            String::new()
+        } else {
+            format!("; built WITHOUT {:?}", hedge_lmdb_sys::SKIPPED_PATCHES)
+        }
     )
     .unwrap();
-    writeln!(md, "- heed 0.23.1 with lmdb-master-sys 0.2.6; redb 4.5.0 (all in this one binary: the LMDB symbols do not clash)").unwrap();
+    writeln!(md, "- heed 0.23.1 with lmdb-master-sys 0.2.6; redb 4.5.0; libmdbx 0.9.0 with libmdbx 0.14.4 (W6 only) (all in this one binary: the LMDB symbols do not clash)").unwrap();
     writeln!(
         md,
         "- Settings: {} interleaved rounds per point, {} run; each measurement in a fresh child process\n",
@@ -220,12 +325,16 @@ fn run(o: Options) -> Result<(), String> {
         writeln!(md, "## {title}\n\n{}", section.markdown).unwrap();
     }
     let path = o.out.join("REPORT.md");
-    // The downstream section is written by the `downstream` binary: keep it.
-    if let Some(downstream) = std::fs::read_to_string(&path)
-        .ok()
-        .and_then(|old| hedge_bench::report::section(&old, "Downstream").map(str::to_string))
-    {
-        md = hedge_bench::report::replace_section(&md, "Downstream", &downstream);
+    // The downstream section is written by the `downstream` binary, W6 only by runs that ask
+    // for it (`--full`, `--only w6`): a run that did not write them keeps them.
+    let old = std::fs::read_to_string(&path).unwrap_or_default();
+    for kept in ["W6", "Downstream"] {
+        if sections.iter().any(|(title, _)| title.starts_with(kept)) {
+            continue;
+        }
+        if let Some(section) = hedge_bench::report::section(&old, kept) {
+            md = hedge_bench::report::replace_section(&md, kept, section);
+        }
     }
     std::fs::write(&path, md).map_err(|e| format!("writing {}: {e}", path.display()))?;
     eprintln!("wrote {} and {}/*.svg", path.display(), plots.display());
@@ -234,10 +343,13 @@ fn run(o: Options) -> Result<(), String> {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = if args.first().map(String::as_str) == Some("child") {
-        hedge_bench::child(&args[1..])
-    } else {
-        parse().and_then(run)
+    let result = match args.first().map(String::as_str) {
+        Some("child") => hedge_bench::child(&args[1..]),
+        Some("skipped-patches") => {
+            hedge_lmdb_sys::SKIPPED_PATCHES.iter().for_each(|p| println!("{p}"));
+            Ok(())
+        }
+        _ => parse().and_then(run),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

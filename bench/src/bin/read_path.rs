@@ -16,7 +16,7 @@
 
 use std::borrow::Cow;
 use std::hint::black_box;
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
 use heed::{BoxedError, BytesDecode, BytesEncode};
 
@@ -160,12 +160,7 @@ fn count(lib: &str, txn: &str) -> Result<(f64, Vec<String>), String> {
     let (total, out_file) = hedge_bench::harness::callgrind_measured_loop(&["run", lib, txn])?;
     // Functions with their own cost inside the loop, from callgrind_annotate: the wrapper's
     // (a `hedge::`/`heed::` path) are the ones that did not inline into the caller.
-    let annotate = Command::new("callgrind_annotate")
-        .arg("--threshold=100")
-        .arg(out_file.path())
-        .output()
-        .map_err(|e| format!("cannot run callgrind_annotate: {e}"))?;
-    let outlined = String::from_utf8_lossy(&annotate.stdout)
+    let outlined = hedge_bench::harness::callgrind_annotate(out_file.path())?
         .lines()
         .filter(|l| l.contains("hedge::") || l.contains("heed::"))
         .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
