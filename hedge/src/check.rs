@@ -69,6 +69,7 @@ const MAGIC: u32 = 0xBEEF_C0DE;
 const P_BRANCH: u16 = 0x01;
 const P_LEAF: u16 = 0x02;
 const P_OVERFLOW: u16 = 0x04;
+const P_META: u16 = 0x08;
 const P_LEAF2: u16 = 0x20;
 const F_BIGDATA: u16 = 0x01;
 const F_SUBDATA: u16 = 0x02;
@@ -855,6 +856,10 @@ impl Walker<'_> {
             }
             // The duplicates of a key, in a sub-database.
             let sub = format!("{what}, duplicates of {:02x?}", &key[..key.len().min(16)]);
+            if size != DB_RECORD {
+                self.problem(format!("{sub}: page {pgno}: a sub-database record of {size} bytes"));
+                return;
+            }
             counts.entries += self.tree(&sub, DbRecord::parse(data), dups, Order::Unchecked, false);
         } else if flags & F_DUPDATA != 0 {
             // The duplicates of a key, in a sub-page inside the node.
@@ -876,6 +881,13 @@ impl Walker<'_> {
             bad(self);
             return 0;
         }
+        // A leaf page (LMDB asserts on anything else), LEAF2 in a DUP_FIXED database only.
+        if flags & (P_BRANCH | P_LEAF | P_OVERFLOW | P_META) != P_LEAF
+            || (flags & P_LEAF2 != 0) != (db.flags as u32 & ffi::MDB_DUPFIXED != 0)
+        {
+            bad(self);
+            return 0;
+        }
         let n = (lower - HEADER) / 2;
         let mut last = None;
         if flags & P_LEAF2 != 0 {
@@ -890,7 +902,15 @@ impl Walker<'_> {
             }
         } else {
             for i in 0..n {
-                let Some((_, value, _)) = self.node(what, pgno, sub, i, upper) else { return i as u64 };
+                let Some((node_flags, value, _)) = self.node(what, pgno, sub, i, upper) else {
+                    return i as u64;
+                };
+                // A duplicate is a bare key: flags would send LMDB to overflow pages or
+                // duplicates of duplicates.
+                if node_flags != 0 {
+                    bad(self);
+                    return i as u64;
+                }
                 let value = value.to_vec();
                 self.in_order(what, order, &mut last, &value);
             }

@@ -27,7 +27,10 @@ pub enum MdbError {
     NotFound,
     /// `MDB_PAGE_NOTFOUND`: a requested page was not found; usually a damaged file.
     PageNotFound,
-    /// `MDB_CORRUPTED`: a page has an invalid type; the file is damaged.
+    /// `MDB_CORRUPTED`: the data file is damaged: a page or record LMDB read is not valid (a
+    /// page of the wrong type or number, a node or value past its page, an overflow run or a
+    /// sub-database record that does not fit, a meta page naming pages the file lacks). The
+    /// transaction that met it is unusable; its message says what to do.
     Corrupted,
     /// `MDB_PANIC`: a fatal error occurred earlier; the environment must be closed.
     Panic,
@@ -132,13 +135,25 @@ impl MdbError {
     }
 }
 
+/// What to do about a damaged data file, after the code's own text.
+const DAMAGED: &str =
+    "the data file is damaged: restore it from a backup (`hedge check ENV` lists what is damaged)";
+
 impl fmt::Display for MdbError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if *self == MdbError::Corrupted {
+            // LMDB's own text ("Located page was wrong type") predates its other checks.
+            return write!(f, "MDB_CORRUPTED: {DAMAGED}");
+        }
         // SAFETY: mdb_strerror returns a NUL-terminated string that is static for LMDB's
         // codes and from strerror(3) otherwise; it is copied out before anything else runs
         // on this thread.
         let message = unsafe { CStr::from_ptr(ffi::mdb_strerror(self.to_err_code())) };
-        f.write_str(&message.to_string_lossy())
+        f.write_str(&message.to_string_lossy())?;
+        if *self == MdbError::PageNotFound {
+            write!(f, ": {DAMAGED}")?;
+        }
+        Ok(())
     }
 }
 
@@ -156,6 +171,12 @@ mod tests {
             assert_eq!(err.to_err_code(), code);
             assert!(err.to_string().starts_with("MDB_"), "{err}");
         }
+        assert!(MdbError::Corrupted.to_string().contains("restore it from a backup"));
+        assert!(
+            MdbError::PageNotFound
+                .to_string()
+                .starts_with("MDB_PAGE_NOTFOUND: Requested page not found: the")
+        );
         for errno in [1, 2, 12, 22, 28] {
             assert_eq!(MdbError::from_err_code(errno), MdbError::Other(errno));
             assert_eq!(MdbError::Other(errno).to_err_code(), errno);
