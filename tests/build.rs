@@ -48,6 +48,8 @@ fn compile(test: &Path, lib_dir: &Path, defines: &[String], exe: &Path) {
     let compiler = cc::Build::new().opt_level(1).debug(true).warnings(false).get_compiler();
     let mut cmd = compiler.to_command();
     cmd.arg("-o").arg(exe).arg("-I").arg(lib_dir).arg("-pthread");
+    // The suites' shared headers (tests/c/*.h), after the library's own directory.
+    cmd.arg("-I").arg(test.parent().expect("a C test in a directory"));
     for d in defines {
         cmd.arg(format!("-D{d}"));
     }
@@ -123,6 +125,7 @@ fn main() {
 
     let suites = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap()).join("c");
     println!("cargo:rerun-if-changed={}", suites.display());
+    println!("cargo:rerun-if-changed={}", suites.join("blocks.h").display());
     let mut programs: Vec<(String, PathBuf)> = c_files(&patched)
         .difference(&c_files(&pristine))
         .map(|name| (name.clone(), patched.join(name)))

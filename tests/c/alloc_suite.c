@@ -36,37 +36,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "lmdb.h"
+#include "blocks.h"
 
-#if defined(__clang__)
-#define NO_COVERAGE	__attribute__((no_sanitize("coverage")))
-#else
-#define NO_COVERAGE	__attribute__((no_sanitize_coverage))
-#endif
-
-static volatile unsigned long blocks;
-
-NO_COVERAGE void
-__sanitizer_cov_trace_pc(void)
-{
-	blocks++;
-}
-
-static int passed, failed, verbose;
-
-#define E(expr)	do { int rc_ = (expr); if (rc_) { \
-	fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #expr, \
-		mdb_strerror(rc_)); abort(); } } while (0)
-
-static void
-check(int ok, const char *what)
-{
-	if (ok) {
-		passed++;
-	} else {
-		failed++;
-		printf("FAIL: %s\n", what);
-	}
-}
+static int verbose;
 
 #define PUTS	300
 

@@ -35,40 +35,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "lmdb.h"
-
-#if defined(__clang__)
-#define NO_COVERAGE	__attribute__((no_sanitize("coverage")))
-#else
-#define NO_COVERAGE	__attribute__((no_sanitize_coverage))
-#endif
-
-static volatile unsigned long blocks;
-
-NO_COVERAGE void
-__sanitizer_cov_trace_pc(void)
-{
-	blocks++;
-}
-
-#define E(expr)	do { int rc_ = (expr); if (rc_) { \
-	fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #expr, \
-		mdb_strerror(rc_)); abort(); } } while (0)
+#include "blocks.h"
 
 #define KEYS	100000
 #define GETS	20000
-
-static int passed, failed;
-
-static void
-check(int ok, const char *what)
-{
-	if (ok) {
-		passed++;
-	} else {
-		failed++;
-		printf("FAIL: %s\n", what);
-	}
-}
 
 static void
 key_of(unsigned i, unsigned char k[4])
