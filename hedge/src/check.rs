@@ -564,7 +564,13 @@ impl Walker<'_> {
             ));
             return None;
         }
+        // A page reached again is reported once and not walked again: a damaged tree that
+        // points back into itself (through a child or a sub-database) would never end.
+        let again = self.seen[pgno as usize] > 0;
         self.mark(what, pgno, pages);
+        if again {
+            return None;
+        }
         if pgno + pages > self.file_pages {
             self.problem(format!(
                 "{what}: page {} is past the end of the data file ({} pages): the file is truncated",
