@@ -1,8 +1,9 @@
 //! Hostile data files: damaged or crafted copies of a real environment are opened and read
 //! in a child process each, with and without `Env::check` first (the child reads everything
-//! whatever the check found). Reading may fail (LMDB's `MDB_CORRUPTED` and friends, hedge's
-//! own refusals), but the child must exit normally: a crash, an abort or a hang is a failure
-//! (patch 0009 makes LMDB check what it reads).
+//! whatever the check found), then changed in one write txn per database and committed.
+//! Reading and writing may fail (LMDB's `MDB_CORRUPTED` and friends, hedge's own refusals),
+//! but the child must exit normally: a crash, an abort or a hang is a failure (patch 0009
+//! makes LMDB check what it reads, and the pages a write txn changes).
 //!
 //! The environment: four txns over named databases, a plain one with overflow values, a
 //! `DUP_SORT` one with sub-pages and sub-databases, a `DUP_SORT | DUP_FIXED` one (LEAF2 pages),
@@ -649,6 +650,55 @@ fn read_everything(env: &hedge::Env) -> (u64, usize) {
     (touched, errors)
 }
 
+/// Changes each database of the template in one write txn and commits: overwrites, deletes,
+/// new keys (page splits), a large value, duplicates. Errors end a database's changes; they
+/// are counted, not fatal.
+fn write_some(env: &hedge::Env) -> usize {
+    let mut errors = 0;
+    for (name, flags) in [
+        ("plain", DatabaseFlags::empty()),
+        ("dups", DatabaseFlags::DUP_SORT),
+        ("fixed", DatabaseFlags::DUP_SORT | DatabaseFlags::DUP_FIXED),
+    ] {
+        let Ok(rtxn) = env.read_txn() else { return errors + 1 };
+        let opened = env.open_databases_and_commit(rtxn, |o, r| {
+            let mut options = o.database_options().types::<Bytes, Bytes>();
+            options.name(name).flags(flags).open(r).map(CommitOrAbort::<_, ()>::Commit)
+        });
+        let Ok(Some(db)) = opened.map(|c| c.unwrap_commit()) else {
+            errors += 1;
+            continue;
+        };
+        let result = (|| -> hedge::Result<()> {
+            let mut wtxn = env.write_txn()?;
+            let mut keys = vec![];
+            for item in db.iter(&wtxn)?.take(200) {
+                keys.push(item?.0.to_vec());
+            }
+            let fixed = flags.contains(DatabaseFlags::DUP_FIXED);
+            for (i, k) in keys.iter().enumerate() {
+                let v: Vec<u8> = if fixed { vec![i as u8; 8] } else { value(i as u64, 20 + i % 300) };
+                if i % 3 == 0 {
+                    db.delete(&mut wtxn, k)?;
+                } else {
+                    db.put(&mut wtxn, k, &v)?;
+                }
+            }
+            for i in 0..300u64 {
+                let v: Vec<u8> =
+                    if fixed { vec![i as u8; 8] } else { value(i, if i == 7 { 9000 } else { 100 }) };
+                db.put(&mut wtxn, format!("new-{i:04}").as_bytes(), &v)?;
+            }
+            wtxn.commit()?;
+            Ok(())
+        })();
+        if result.is_err() {
+            errors += 1;
+        }
+    }
+    errors
+}
+
 /// The child: opens the environment named by `HEDGE_HOSTILE_CHILD` and reads it.
 #[test]
 fn hostile_child() {
@@ -669,6 +719,7 @@ fn hostile_child() {
     }
     let (touched, errors) = read_everything(&env);
     println!("read: {touched} bytes summed, {errors} errors");
+    println!("write: {} errors", write_some(&env));
 }
 
 fn keep(dir: Option<&PathBuf>, name: &str, text: &str, bytes: &[u8]) {
