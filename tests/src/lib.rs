@@ -328,6 +328,15 @@ pub fn nested_readers_available(wtxn: &hedge::RwTxn) -> bool {
     }
 }
 
+/// splitmix64's finaliser: a well-mixed 64-bit value for each input, for the suites'
+/// deterministic pseudo-random choices (seeds, sizes, keys).
+pub fn mix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
 /// The driver shared by the differential model tests (`tests/model_*.rs`): each test brings
 /// its operations, its model type and how one transaction level runs them; the driver runs
 /// sequences of levels (commit, abort, reopen), nested levels and nested-reader checks, and

@@ -24,12 +24,7 @@ use hedge::{Database, DatabaseFlags, EnvFlags};
 const CHILD: &str = "HEDGE_CRASH_CHILD";
 const PER_TXN: u64 = 40;
 
-fn mix(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
+use hedge_tests::mix;
 
 fn flags(mode: &str) -> EnvFlags {
     match mode {

@@ -33,12 +33,7 @@ const CHILD: &str = "HEDGE_HOSTILE_CHILD";
 const PAGE: usize = 4096;
 const HDR: usize = 16;
 
-fn mix(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
+use hedge_tests::mix;
 
 /// A small deterministic generator for the mutations.
 struct Rng(u64);

@@ -14,12 +14,7 @@ fn rounds() -> u32 {
     std::env::var("HEDGE_STRESS_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(60)
 }
 
-fn mix(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
+use hedge_tests::mix;
 
 #[test]
 fn threads_drop_nested_readers_at_random_while_the_owner_waits() {
