@@ -68,10 +68,18 @@ pub fn explain(at: &Located, error: hedge::Error) -> Failure {
             "{path}: written by an LMDB of another data format version (or damaged): open it with \
              the LMDB that wrote it and dump it with that version's mdb_dump"
         ),
-        hedge::Error::Mdb(e @ (MdbError::Corrupted | MdbError::PageNotFound | MdbError::Panic)) => format!(
-            "{path}: the environment is damaged ({e}): `hedge check {path}` lists the problems; restore \
-             it from a copy"
-        ),
+        hedge::Error::Mdb(e @ (MdbError::Corrupted | MdbError::PageNotFound | MdbError::Panic)) => {
+            // The error's own text gives the same advice, for a path it does not know.
+            let code = match e {
+                MdbError::Corrupted => "MDB_CORRUPTED",
+                MdbError::PageNotFound => "MDB_PAGE_NOTFOUND",
+                _ => "MDB_PANIC",
+            };
+            format!(
+                "{path}: the environment is damaged ({code}): `hedge check {path}` lists the problems; \
+                 restore it from a copy"
+            )
+        }
         hedge::Error::Mdb(MdbError::ReadersFull) => format!(
             "{path}: the reader table is full: `hedge readers {path} --clear-stale` frees the slots of \
              processes that died; otherwise end some readers"
@@ -169,9 +177,10 @@ pub fn close(env: Env<WithoutTls>) {
     env.prepare_for_closing().wait();
 }
 
-/// Walks every page (hedge's own defensive reader, `Env::check`) before LMDB is asked to
-/// follow any: LMDB trusts its pages, and a damaged one can make it read garbage or stop the
-/// process.
+/// Walks every page (hedge's own defensive reader, `Env::check`) before a command reads
+/// the environment, so that a damaged one is refused as a whole: with hedge's patch 0009 LMDB
+/// reports the damage it meets (`MDB_CORRUPTED`), but only when a read reaches it, after a
+/// dump or copy may have written part of its output.
 pub fn verify(env: &Env<WithoutTls>, at: &Located) -> Result<(), Failure> {
     let report = env.check().map_err(|e| explain(at, e))?;
     if let Some(first) = report.problems.first() {
@@ -182,8 +191,8 @@ pub fn verify(env: &Env<WithoutTls>, at: &Located) -> Result<(), Failure> {
         };
         return fail(format!(
             "{path}: the environment is damaged: {first}{more}. `hedge check {path}` lists every problem; \
-             restore the environment from a copy (hedge refuses to read it: LMDB could crash on a damaged \
-             page)"
+             restore the environment from a copy (hedge reads no part of a damaged environment, so that \
+             no dump or copy of it is partial)"
         ));
     }
     Ok(())
